@@ -1,0 +1,44 @@
+/**
+ * The one database interface every other folder uses: plain SQL with `$n` parameters, one
+ * dialect (PostgreSQL) on both backends. int8 comes back as bigint, date as 'YYYY-MM-DD'.
+ */
+
+export interface QueryResult<R> {
+  rows: R[];
+  /** Rows returned, or rows affected by INSERT/UPDATE/DELETE. */
+  rowCount: number;
+}
+
+/** Something that runs SQL: the database itself, or an open transaction. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+/** A transaction handle; it is only valid inside the callback of {@link Db.transaction}. */
+export type Tx = Queryable;
+
+export type DbKind = 'pglite' | 'postgres';
+
+/** An open database: the embedded PGlite or a PostgreSQL pool. */
+export interface Db extends Queryable {
+  readonly kind: DbKind;
+  /** A printable description without credentials (for logs and `/readyz`). */
+  readonly description: string;
+  /**
+   * Runs `fn` in one transaction: commits when it resolves, rolls back when it throws. Calling
+   * `db.query` (instead of `tx.query`) inside `fn` is a bug and throws, so a statement can never
+   * escape its transaction.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Subscribes to NOTIFY on `channel`; resolves to an unsubscribe function. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** Type parsers shared by both backends: int8 → bigint, date → ISO string (no time-zone shift). */
+export const INT8_OID = 20;
+export const DATE_OID = 1082;
+export const parseInt8 = (v: string): bigint => BigInt(v);
+export const parseDate = (v: string): string => v;

@@ -1,0 +1,139 @@
+/** The server backend: PostgreSQL through a `pg` pool. */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pg from 'pg';
+import { AppError, ErrorCodes } from '../domain/index.ts';
+import { DATE_OID, INT8_OID, parseDate, parseInt8, type Db, type QueryResult, type Tx } from './db.ts';
+
+export interface OpenPostgresOptions {
+  url: string;
+  /** Pool size; defaults to 10. */
+  max?: number;
+}
+
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8_OID) return parseInt8;
+    if (oid === DATE_OID) return parseDate;
+    return pg.types.getTypeParser(oid, format);
+  }) as typeof pg.types.getTypeParser,
+};
+
+/** Removes the password from a connection URL for printing. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** Connects to PostgreSQL and checks the connection with one query. */
+export async function openPostgres(options: OpenPostgresOptions): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max ?? 10,
+    types,
+    connectionTimeoutMillis: 5_000,
+  });
+  // An idle client's error (server restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  try {
+    await pool.query('SELECT 1');
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    throw new AppError(
+      ErrorCodes.DATABASE_UNREACHABLE,
+      `cannot connect to PostgreSQL at ${redactUrl(options.url)}: ${(e as Error).message}`,
+      { cause: e, retryable: true },
+    );
+  }
+  return new PostgresDb(pool, redactUrl(options.url));
+}
+
+const inTransaction = new AsyncLocalStorage<object>();
+
+class PostgresDb implements Db {
+  readonly kind = 'postgres' as const;
+  readonly description: string;
+  readonly #pool: pg.Pool;
+  readonly #owner = {};
+  #closed = false;
+
+  constructor(pool: pg.Pool, url: string) {
+    this.#pool = pool;
+    this.description = `PostgreSQL ${url}`;
+  }
+
+  async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    if (inTransaction.getStore() === this.#owner) {
+      throw new AppError(ErrorCodes.INTERNAL, 'db.query called inside db.transaction: use the tx handle');
+    }
+    const r = await this.#pool.query(sql, params as unknown[] | undefined);
+    return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+  }
+
+  async exec(sql: string): Promise<void> {
+    if (inTransaction.getStore() === this.#owner) {
+      throw new AppError(ErrorCodes.INTERNAL, 'db.exec called inside db.transaction: use the tx handle');
+    }
+    await this.#pool.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let open = true;
+    const tx: Tx = {
+      query: async <R>(sql: string, params?: readonly unknown[]) => {
+        if (!open) throw new AppError(ErrorCodes.INTERNAL, 'transaction handle used after the transaction ended');
+        const r = await client.query(sql, params as unknown[] | undefined);
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+      },
+      exec: async (sql: string) => {
+        if (!open) throw new AppError(ErrorCodes.INTERNAL, 'transaction handle used after the transaction ended');
+        await client.query(sql);
+      },
+    };
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await inTransaction.run(this.#owner, () => fn(tx));
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true; // the connection is gone; discard it below
+      }
+      throw e;
+    } finally {
+      open = false;
+      client.release(broken);
+    }
+  }
+
+  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    const client = await this.#pool.connect();
+    const handler = (msg: pg.Notification) => {
+      if (msg.channel === channel) onNotify(msg.payload ?? '');
+    };
+    client.on('notification', handler);
+    await client.query(`LISTEN "${channel.replace(/"/g, '""')}"`);
+    return async () => {
+      client.off('notification', handler);
+      try {
+        await client.query(`UNLISTEN "${channel.replace(/"/g, '""')}"`);
+      } finally {
+        client.release();
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+}
