@@ -1,7 +1,16 @@
 /** Every `kontor` sub-command, registered in this order; each file adds one command (or a group). */
 import type { Command } from 'commander';
+import { registerConfigCheck } from './config-check.ts';
+import { registerMigrate } from './migrate.ts';
+import { registerStart } from './start.ts';
+import { registerVersion } from './version.ts';
 
 /** Adds a command (or a group of commands) to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [
+  registerStart,
+  registerMigrate,
+  registerConfigCheck,
+  registerVersion,
+];
