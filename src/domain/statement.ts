@@ -24,6 +24,20 @@ export const counterpartySchema = z.object({
 });
 export type Counterparty = z.infer<typeof counterpartySchema>;
 
+/** One transaction inside a batch entry (camt `TxDtls`); the entry's amount is their sum. */
+export const transactionDetailSchema = z.object({
+  amount: moneySchema.optional(),
+  counterparty: counterpartySchema.optional(),
+  remittanceInfo: z.string().optional(),
+  creditorReference: z.string().optional(),
+  endToEndId: z.string().optional(),
+  instructionId: z.string().optional(),
+  accountServicerRef: z.string().optional(),
+  instructedAmount: moneySchema.optional(),
+  exchangeRate: z.string().optional(),
+});
+export type TransactionDetail = z.infer<typeof transactionDetailSchema>;
+
 /** One line (entry) of a statement. */
 export const statementLineSchema = z.object({
   /** Stable identity of the entry within its account: the bank's reference, or a derived one. */
@@ -43,6 +57,10 @@ export const statementLineSchema = z.object({
   instructedAmount: moneySchema.optional(),
   exchangeRate: z.string().optional(),
   charges: moneySchema.optional(),
+  /** The bank's own booking text or supplementary details (MT940 :86: free text, camt AddtlNtryInf). */
+  bookingText: z.string().optional(),
+  /** The single transactions of a batch entry; absent when the entry is one transaction. */
+  transactions: z.array(transactionDetailSchema).optional(),
 });
 export type StatementLine = z.infer<typeof statementLineSchema>;
 
@@ -56,6 +74,7 @@ export const statementSchema = z.object({
       iban: ibanSchema.optional(),
       accountNumber: z.string().optional(),
       bic: bicSchema.optional(),
+      name: z.string().optional(),
       currency: z.string().regex(/^[A-Z]{3}$/),
     })
     .refine((a) => a.iban !== undefined || a.accountNumber !== undefined, {
@@ -66,6 +85,10 @@ export const statementSchema = z.object({
   sequenceNumber: z.string().optional(),
   openingBalance: balanceSchema.optional(),
   closingBalance: balanceSchema.optional(),
+  /** Closing available (camt CLAV, MT940 :64:) balance. */
+  availableBalance: balanceSchema.optional(),
+  /** Every balance the file states, by its type code (OPBD, CLBD, ITBD, CLAV, FWAV, PRCD…). */
+  balances: z.array(balanceSchema.extend({ type: z.string().min(1) })).optional(),
   lines: z.array(statementLineSchema),
 });
 export type Statement = z.infer<typeof statementSchema>;

@@ -1,0 +1,639 @@
+/**
+ * Streaming ISO 20022 camt.052 / camt.053 / camt.054 reader (every version 001.01 … 001.12) on top
+ * of saxes: the file is never held in memory, only the entry being read.
+ */
+import { SaxesParser } from 'saxes';
+import {
+  type Balance,
+  type Counterparty,
+  ErrorCodes,
+  type Money,
+  type StatementLine,
+  type TransactionDetail,
+  isIban,
+  money,
+  parseBic,
+  parseMoney,
+} from '../../../domain/index.ts';
+import { StatementParseError, toParseError } from '../../errors.ts';
+import { LineTotals, type StatementEvent, type StatementHead } from '../../events.ts';
+import { type ParseOptions, type StatementInput, readChunks } from '../../input.ts';
+
+const NAMESPACE = /^urn:iso:std:iso:20022:tech:xsd:(camt\.05[234])\.001\.(\d{2})$/;
+
+const CONTAINERS: Record<string, { kind: StatementHead['kind']; child: string; message: string }> = {
+  BkToCstmrStmt: { kind: 'statement', child: 'Stmt', message: 'camt.053' },
+  BkToCstmrAcctRpt: { kind: 'report', child: 'Rpt', message: 'camt.052' },
+  BkToCstmrDbtCdtNtfctn: { kind: 'notification', child: 'Ntfctn', message: 'camt.054' },
+};
+
+const STATUS: Record<string, StatementLine['status']> = { BOOK: 'booked', PDNG: 'pending', INFO: 'info', FUTR: 'pending' };
+
+interface AmountText {
+  value: string;
+  currency: string;
+}
+
+interface PartyDraft {
+  name?: string;
+  iban?: string;
+  other?: string;
+  bic?: string;
+}
+
+interface TxDraft {
+  amount?: AmountText;
+  creditDebit?: string;
+  endToEndId?: string;
+  instructionId?: string;
+  accountServicerRef?: string;
+  debtor: PartyDraft;
+  creditor: PartyDraft;
+  remittance: string[];
+  creditorReference?: string;
+  instructedAmount?: AmountText;
+  exchangeRate?: string;
+  additionalInfo?: string;
+}
+
+interface EntryDraft {
+  amount?: AmountText;
+  creditDebit?: string;
+  status?: string;
+  bookingDate?: string;
+  valueDate?: string;
+  entryRef?: string;
+  accountServicerRef?: string;
+  domain?: string;
+  family?: string;
+  subFamily?: string;
+  proprietaryCode?: string;
+  charges?: AmountText;
+  chargesSum: bigint;
+  chargesCurrency?: string;
+  instructedAmount?: AmountText;
+  exchangeRate?: string;
+  additionalInfo?: string;
+  txs: TxDraft[];
+}
+
+interface BalanceDraft {
+  type?: string;
+  amount?: AmountText;
+  creditDebit?: string;
+  date?: string;
+}
+
+interface StatementDraft {
+  id?: string;
+  sequence?: string;
+  createdAt?: string;
+  iban?: string;
+  otherId?: string;
+  currency?: string;
+  name?: string;
+  bic?: string;
+  balances: (Balance & { type: string })[];
+  started: boolean;
+  entries: number;
+  totals: LineTotals;
+}
+
+function newTx(): TxDraft {
+  return { debtor: {}, creditor: {}, remittance: [] };
+}
+
+function newEntry(): EntryDraft {
+  return { txs: [], chargesSum: 0n };
+}
+
+function localName(name: string): string {
+  const colon = name.indexOf(':');
+  return colon === -1 ? name : name.slice(colon + 1);
+}
+
+function toDate(text: string): string {
+  // `Dt` sometimes carries a DateTime (genkgo "only-Dt-with-DtTm"); the day is what matters.
+  const day = text.trim().slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`"${text}" is not an ISO date`);
+  return day;
+}
+
+function toMoney(amount: AmountText, negative: boolean): Money {
+  const parsed = parseMoney(amount.value, amount.currency);
+  return negative ? money(-parsed.amount, parsed.currency) : parsed;
+}
+
+function toCounterparty(party: PartyDraft): Counterparty | undefined {
+  const out: Counterparty = {};
+  if (party.name !== undefined) out.name = party.name;
+  const iban = party.iban?.replace(/\s+/g, '').toUpperCase();
+  // Anonymised or legacy accounts may fail the IBAN check: keep them, as an account number.
+  if (iban !== undefined && isIban(iban)) out.iban = iban as Counterparty['iban'];
+  else if (iban !== undefined) out.accountNumber = iban;
+  else if (party.other !== undefined) out.accountNumber = party.other;
+  if (party.bic !== undefined) {
+    try {
+      out.bic = parseBic(party.bic);
+    } catch {
+      // A malformed agent BIC is informational only; the line is still valid without it.
+    }
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+function setIf<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined && value !== '') target[key] = value;
+}
+
+/** Streams canonical statement events out of a camt.052/053/054 file. */
+export async function* readCamtEvents(input: StatementInput, options: ParseOptions = {}): AsyncGenerator<StatementEvent> {
+  const parser = new SaxesParser({ position: true });
+  const queue: StatementEvent[] = [];
+
+  // Element path handling: `names` is the stack of local names, `path` the readable path with indices.
+  const names: string[] = [];
+  const pathParts: string[] = [];
+  let text = '';
+  let rel = '';
+  const relStack: number[] = [];
+  let depthOfContext = 0;
+
+  let format: string | undefined;
+  let container: (typeof CONTAINERS)[string] | undefined;
+  let statementsSeen = 0;
+  let groupCreatedAt: string | undefined;
+  let groupMessageId: string | undefined;
+  let stmt: StatementDraft | undefined;
+  let entry: EntryDraft | undefined;
+  let tx: TxDraft | undefined;
+  let bal: BalanceDraft | undefined;
+  let pendingAmountCurrency: string | undefined;
+  let sawDocument = false;
+
+  const here = (): { line: number; column: number; path: string } => ({ line: parser.line, column: parser.column, path: pathParts.join('/') });
+  const fail = (reason: string, code: string = ErrorCodes.STATEMENT_PARSE_FAILED): never => {
+    throw new StatementParseError(reason, here(), { code });
+  };
+
+  const headOf = (s: StatementDraft): StatementHead => {
+    const currency = s.currency ?? s.balances[0]?.amount.currency;
+    if (currency === undefined) fail('the account has no currency (no Acct/Ccy and no balance to take it from)');
+    const account: StatementHead['account'] = { currency: currency! };
+    const iban = s.iban?.replace(/\s+/g, '').toUpperCase();
+    if (iban !== undefined && isIban(iban)) account.iban = iban as StatementHead['account']['iban'];
+    else if (iban !== undefined) account.accountNumber = iban;
+    else if (s.otherId !== undefined) account.accountNumber = s.otherId;
+    else fail('the statement has no account identification (Acct/Id/IBAN or Acct/Id/Othr/Id)');
+    if (s.bic !== undefined) {
+      try {
+        account.bic = parseBic(s.bic);
+      } catch {
+        // The servicer BIC is informational; an odd one does not invalidate the statement.
+      }
+    }
+    setIf(account, 'name', s.name);
+    const head: StatementHead = {
+      statementId: s.id ?? `${groupMessageId ?? 'camt'}/${statementsSeen}`,
+      kind: container!.kind,
+      format: format!,
+      account,
+    };
+    setIf(head, 'createdAt', s.createdAt ?? groupCreatedAt);
+    setIf(head, 'sequenceNumber', s.sequence);
+    const find = (...types: string[]): Balance | undefined => {
+      for (const t of types) {
+        const b = s.balances.find((x) => x.type === t);
+        if (b !== undefined) return { amount: b.amount, date: b.date };
+      }
+      return undefined;
+    };
+    setIf(head, 'openingBalance', find('OPBD', 'PRCD'));
+    setIf(head, 'closingBalance', find('CLBD'));
+    setIf(head, 'availableBalance', find('CLAV'));
+    if (s.balances.length > 0) head.balances = s.balances;
+    return head;
+  };
+
+  const startStatement = (s: StatementDraft): void => {
+    if (s.started) return;
+    s.started = true;
+    queue.push({ type: 'statement-start', head: headOf(s) });
+  };
+
+  const finishEntry = (e: EntryDraft, s: StatementDraft): void => {
+    if (e.amount === undefined) fail('the entry has no Amt');
+    const negative = e.creditDebit === 'DBIT';
+    if (e.creditDebit !== 'DBIT' && e.creditDebit !== 'CRDT') fail(`the entry's CdtDbtInd is "${e.creditDebit ?? ''}", expected CRDT or DBIT`);
+    const amount = toMoney(e.amount!, negative);
+    const status = STATUS[e.status ?? ''];
+    if (status === undefined) fail(`unknown entry status "${e.status ?? ''}" (expected BOOK, PDNG or INFO)`);
+    // Notifications (camt.054) and pending report entries often carry no dates; the day the bank
+    // created the message is then the best booking date there is.
+    const created = s.createdAt ?? groupCreatedAt;
+    const bookingDate = e.bookingDate ?? e.valueDate ?? (created === undefined ? undefined : toDate(created));
+    if (bookingDate === undefined) fail('the entry has no booking date (BookgDt), no value date (ValDt) and the message no creation time');
+    if (s.currency === undefined && s.balances.length === 0) s.currency = amount.currency;
+    startStatement(s);
+    const line: StatementLine = {
+      entryRef: e.accountServicerRef ?? e.entryRef ?? (e.txs.length === 1 ? e.txs[0]!.accountServicerRef : undefined) ?? `${s.id ?? statementsSeen}/${s.entries}`,
+      status: status!,
+      bookingDate: bookingDate!,
+      amount,
+    };
+    setIf(line, 'valueDate', e.valueDate);
+    setIf(line, 'accountServicerRef', e.accountServicerRef);
+    if (e.domain !== undefined) line.bankTransactionCode = [e.domain, e.family, e.subFamily].filter((x) => x !== undefined).join('/');
+    else setIf(line, 'bankTransactionCode', e.proprietaryCode);
+    if (e.charges !== undefined) line.charges = toMoney(e.charges, false);
+    else if (e.chargesCurrency !== undefined) line.charges = money(e.chargesSum, e.chargesCurrency);
+    if (e.instructedAmount !== undefined) line.instructedAmount = toMoney(e.instructedAmount, false);
+    setIf(line, 'exchangeRate', e.exchangeRate);
+    setIf(line, 'bookingText', e.additionalInfo);
+    const details = e.txs.map((t) => toDetail(t, negative));
+    if (details.length === 1) {
+      const d = details[0]!;
+      setIf(line, 'counterparty', d.counterparty);
+      setIf(line, 'remittanceInfo', d.remittanceInfo);
+      setIf(line, 'creditorReference', d.creditorReference);
+      setIf(line, 'endToEndId', d.endToEndId);
+      setIf(line, 'instructionId', d.instructionId);
+      if (line.accountServicerRef === undefined) setIf(line, 'accountServicerRef', d.accountServicerRef);
+      if (line.instructedAmount === undefined) setIf(line, 'instructedAmount', d.instructedAmount);
+      if (line.exchangeRate === undefined) setIf(line, 'exchangeRate', d.exchangeRate);
+    } else if (details.length > 1) {
+      line.transactions = details;
+    }
+    s.totals.addLine(line);
+    queue.push({ type: 'line', line });
+  };
+
+  const toDetail = (t: TxDraft, entryNegative: boolean): TransactionDetail => {
+    const negative = t.creditDebit === undefined ? entryNegative : t.creditDebit === 'DBIT';
+    const detail: TransactionDetail = {};
+    if (t.amount !== undefined) detail.amount = toMoney(t.amount, negative);
+    // The other side of a credit is the debtor, of a debit the creditor.
+    setIf(detail, 'counterparty', toCounterparty(negative ? t.creditor : t.debtor));
+    if (t.remittance.length > 0) detail.remittanceInfo = t.remittance.join(' ');
+    else setIf(detail, 'remittanceInfo', t.additionalInfo);
+    setIf(detail, 'creditorReference', t.creditorReference);
+    setIf(detail, 'endToEndId', t.endToEndId === 'NOTPROVIDED' ? undefined : t.endToEndId);
+    setIf(detail, 'instructionId', t.instructionId);
+    setIf(detail, 'accountServicerRef', t.accountServicerRef);
+    if (t.instructedAmount !== undefined) detail.instructedAmount = toMoney(t.instructedAmount, false);
+    setIf(detail, 'exchangeRate', t.exchangeRate);
+    return detail;
+  };
+
+  const onParty = (r: string, t: TxDraft, value: string): boolean => {
+    // v2–v7 put the name at Dbtr/Nm, v8+ at Dbtr/Pty/Nm; agents moved from BIC to BICFI in v4.
+    const m = /^RltdPties\/(Dbtr|Cdtr|UltmtDbtr|UltmtCdtr)(?:\/Pty)?\/Nm$|^RltdPties\/(DbtrAcct|CdtrAcct)\/Id\/(IBAN|Othr\/Id)$|^RltdAgts\/(DbtrAgt|CdtrAgt)\/FinInstnId\/(BIC|BICFI)$/.exec(r);
+    if (m === null) return false;
+    if (m[1] === 'Dbtr') t.debtor.name = value;
+    else if (m[1] === 'Cdtr') t.creditor.name = value;
+    else if (m[1] === 'UltmtDbtr') t.debtor.name ??= value;
+    else if (m[1] === 'UltmtCdtr') t.creditor.name ??= value;
+    else if (m[2] !== undefined) {
+      const party = m[2] === 'DbtrAcct' ? t.debtor : t.creditor;
+      if (m[3] === 'IBAN') party.iban = value;
+      else party.other = value;
+    } else if (m[4] !== undefined) {
+      (m[4] === 'DbtrAgt' ? t.debtor : t.creditor).bic = value;
+    }
+    return true;
+  };
+
+  const closeInTx = (r: string, t: TxDraft, value: string): void => {
+    switch (r) {
+      case 'Refs/EndToEndId':
+        t.endToEndId = value;
+        return;
+      case 'Refs/InstrId':
+        t.instructionId = value;
+        return;
+      case 'Refs/AcctSvcrRef':
+        t.accountServicerRef = value;
+        return;
+      case 'Amt':
+      case 'AmtDtls/TxAmt/Amt':
+        t.amount ??= { value, currency: pendingAmountCurrency ?? '' };
+        return;
+      case 'CdtDbtInd':
+        t.creditDebit = value;
+        return;
+      case 'AmtDtls/InstdAmt/Amt':
+        t.instructedAmount = { value, currency: pendingAmountCurrency ?? '' };
+        return;
+      case 'AmtDtls/InstdAmt/CcyXchg/XchgRate':
+      case 'AmtDtls/TxAmt/CcyXchg/XchgRate':
+        t.exchangeRate ??= value;
+        return;
+      case 'RmtInf/Ustrd':
+        t.remittance.push(value);
+        return;
+      case 'RmtInf/Strd/CdtrRefInf/Ref':
+        t.creditorReference ??= value;
+        return;
+      case 'AddtlTxInf':
+        t.additionalInfo = value;
+        return;
+      default:
+        onParty(r, t, value);
+    }
+  };
+
+  const closeInEntry = (r: string, e: EntryDraft, value: string): void => {
+    switch (r) {
+      case 'Amt':
+        e.amount = { value, currency: pendingAmountCurrency ?? '' };
+        return;
+      case 'CdtDbtInd':
+        e.creditDebit = value;
+        return;
+      case 'Sts':
+      case 'Sts/Cd':
+      case 'Sts/Prtry':
+        // v2–v7 carry the code as text, v8+ inside <Sts><Cd>.
+        if (value !== '') e.status = value;
+        return;
+      case 'BookgDt/Dt':
+      case 'BookgDt/DtTm':
+        e.bookingDate = toDate(value);
+        return;
+      case 'ValDt/Dt':
+      case 'ValDt/DtTm':
+        e.valueDate = toDate(value);
+        return;
+      case 'NtryRef':
+        e.entryRef = value;
+        return;
+      case 'AcctSvcrRef':
+        e.accountServicerRef = value;
+        return;
+      case 'BkTxCd/Domn/Cd':
+        e.domain = value;
+        return;
+      case 'BkTxCd/Domn/Fmly/Cd':
+        e.family = value;
+        return;
+      case 'BkTxCd/Domn/Fmly/SubFmlyCd':
+        e.subFamily = value;
+        return;
+      case 'BkTxCd/Prtry/Cd':
+        e.proprietaryCode ??= value;
+        return;
+      case 'Chrgs/Amt':
+      case 'Chrgs/TtlChrgsAndTaxAmt':
+        e.charges = { value, currency: pendingAmountCurrency ?? '' };
+        return;
+      case 'Chrgs/Rcrd/Amt': {
+        const c = parseMoney(value, pendingAmountCurrency ?? '');
+        e.chargesSum += c.amount;
+        e.chargesCurrency = c.currency;
+        return;
+      }
+      case 'AmtDtls/InstdAmt/Amt':
+        e.instructedAmount = { value, currency: pendingAmountCurrency ?? '' };
+        return;
+      case 'AmtDtls/InstdAmt/CcyXchg/XchgRate':
+      case 'AmtDtls/TxAmt/CcyXchg/XchgRate':
+        e.exchangeRate ??= value;
+        return;
+      case 'AddtlNtryInf':
+        e.additionalInfo = value;
+        return;
+      default:
+    }
+  };
+
+  const closeInStatement = (r: string, s: StatementDraft, value: string): void => {
+    switch (r) {
+      case 'Id':
+        s.id = value;
+        return;
+      case 'ElctrncSeqNb':
+        s.sequence = value;
+        return;
+      case 'LglSeqNb':
+        s.sequence ??= value;
+        return;
+      case 'CreDtTm':
+        s.createdAt = value;
+        return;
+      case 'Acct/Id/IBAN':
+        s.iban = value;
+        return;
+      case 'Acct/Id/Othr/Id':
+      case 'Acct/Id/PrtryAcct/Id':
+      case 'Acct/Id/BBAN':
+        s.otherId = value;
+        return;
+      case 'Acct/Ccy':
+        s.currency = value;
+        return;
+      case 'Acct/Nm':
+        s.name = value;
+        return;
+      case 'Acct/Ownr/Nm':
+        s.name ??= value;
+        return;
+      case 'Acct/Svcr/FinInstnId/BIC':
+      case 'Acct/Svcr/FinInstnId/BICFI':
+        s.bic = value;
+        return;
+      default:
+    }
+  };
+
+  const closeInBalance = (r: string, b: BalanceDraft, value: string): void => {
+    switch (r) {
+      case 'Tp/CdOrPrtry/Cd':
+        b.type = value;
+        return;
+      case 'Tp/CdOrPrtry/Prtry':
+        b.type ??= value;
+        return;
+      case 'Amt':
+        b.amount = { value, currency: pendingAmountCurrency ?? '' };
+        return;
+      case 'CdtDbtInd':
+        b.creditDebit = value;
+        return;
+      case 'Dt/Dt':
+      case 'Dt/DtTm':
+        b.date = toDate(value);
+        return;
+      default:
+    }
+  };
+
+  parser.on('doctype', () => {
+    fail('a DOCTYPE is not allowed in a bank file (entity expansion and external entities are refused)', ErrorCodes.XML_DOCTYPE_FORBIDDEN);
+  });
+
+  parser.on('error', (e) => {
+    throw new StatementParseError(`malformed XML: ${e.message.replace(/^[^:]*:\d+:\d+: /, '')}`, here(), { cause: e });
+  });
+
+  parser.on('text', (t) => {
+    text += t;
+  });
+
+  parser.on('opentag', (tag) => {
+    const attributes = tag.attributes as Record<string, string>;
+    const name = localName(tag.name);
+    names.push(name);
+    text = '';
+    const depth = names.length;
+    if (depth === 1) {
+      pathParts.push(name);
+      sawDocument = true;
+      if (name !== 'Document') fail(`the root element is <${tag.name}>, expected <Document>`);
+      const colon = tag.name.indexOf(':');
+      const nsAttr = colon === -1 ? 'xmlns' : `xmlns:${tag.name.slice(0, colon)}`;
+      const ns = attributes[nsAttr];
+      const m = ns === undefined ? null : NAMESPACE.exec(ns);
+      if (m === null) {
+        fail(
+          ns === undefined ? 'the Document has no namespace; expected urn:iso:std:iso:20022:tech:xsd:camt.05x.001.nn' : `unsupported namespace "${ns}"; expected urn:iso:std:iso:20022:tech:xsd:camt.052/053/054.001.nn`,
+          ErrorCodes.XML_NAMESPACE_UNSUPPORTED,
+        );
+      }
+      format = `${m![1]}.001.${m![2]}`;
+      return;
+    }
+    if (depth === 2) {
+      pathParts.push(name);
+      // camt.05x.001.01 suffixes the message element with its version (BkToCstmrAcctRptV01).
+      const c = CONTAINERS[name.replace(/V\d{2}$/, '')];
+      if (c === undefined) fail(`unexpected <${name}> under Document; expected BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn`);
+      if (!format!.startsWith(c!.message)) fail(`<${name}> (a ${c!.message} message) in a ${format} namespace`);
+      container = c;
+      return;
+    }
+    if (depth === 3) {
+      if (name === container!.child) {
+        statementsSeen++;
+        pathParts.push(`${name}[${statementsSeen}]`);
+        stmt = { balances: [], started: false, entries: 0, totals: new LineTotals() };
+        rel = '';
+        relStack.length = 0;
+        depthOfContext = depth;
+      } else {
+        pathParts.push(name);
+      }
+      return;
+    }
+    if (stmt === undefined) {
+      pathParts.push(name);
+      return;
+    }
+    if (depth === 4 && name === 'Ntry') {
+      stmt.entries++;
+      pathParts.push(`Ntry[${stmt.entries}]`);
+      entry = newEntry();
+      rel = '';
+      relStack.length = 0;
+      depthOfContext = depth;
+      return;
+    }
+    if (depth === 4 && name === 'Bal') {
+      pathParts.push(`Bal[${stmt.balances.length + 1}]`);
+      bal = {};
+      rel = '';
+      relStack.length = 0;
+      depthOfContext = depth;
+      return;
+    }
+    if (entry !== undefined && depth === 6 && name === 'TxDtls' && names[4] === 'NtryDtls') {
+      tx = newTx();
+      entry.txs.push(tx);
+      pathParts.push(`TxDtls[${entry.txs.length}]`);
+      rel = '';
+      relStack.length = 0;
+      depthOfContext = depth;
+      return;
+    }
+    pathParts.push(name);
+    relStack.push(rel.length);
+    rel = rel === '' ? name : `${rel}/${name}`;
+    if (name === 'Amt' || name === 'TtlChrgsAndTaxAmt') pendingAmountCurrency = attributes.Ccy;
+  });
+
+  parser.on('closetag', () => {
+    const depth = names.length;
+    const name = names.pop()!;
+    try {
+      if (depth === depthOfContext) {
+        if (name === 'TxDtls') tx = undefined;
+        else if (name === 'Ntry' && entry !== undefined) {
+          finishEntry(entry, stmt!);
+          entry = undefined;
+        } else if (name === 'Bal' && bal !== undefined) {
+          if (bal.amount === undefined) fail('the balance has no Amt');
+          // Some FinTS banks omit the balance date (hbci4j "missing-date"); the report's creation day stands in.
+          const created = stmt!.createdAt ?? groupCreatedAt;
+          const date = bal.date ?? (created === undefined ? undefined : toDate(created));
+          if (date === undefined) fail('the balance has no date (Dt) and the message no creation time');
+          stmt!.balances.push({
+            type: bal.type ?? 'UNKNOWN',
+            amount: toMoney(bal.amount!, bal.creditDebit === 'DBIT'),
+            date: date!,
+          });
+          bal = undefined;
+        } else if (stmt !== undefined && depth === 3) {
+          startStatement(stmt);
+          queue.push({ type: 'statement-end', summary: stmt.totals.summarize(headOf(stmt)) });
+          stmt = undefined;
+        }
+        depthOfContext = tx !== undefined ? 6 : entry !== undefined || bal !== undefined ? 4 : stmt !== undefined ? 3 : 0;
+        rel = '';
+        relStack.length = 0;
+        // Re-derive the relative path of the enclosing context from the element stack.
+        if (depthOfContext > 0) {
+          for (let i = depthOfContext; i < names.length; i++) {
+            relStack.push(rel.length);
+            rel = rel === '' ? names[i]! : `${rel}/${names[i]!}`;
+          }
+        }
+      } else if (depth > depthOfContext && depthOfContext > 0) {
+        const value = text.trim();
+        if (tx !== undefined) closeInTx(rel, tx, value);
+        else if (entry !== undefined) closeInEntry(rel, entry, value);
+        else if (bal !== undefined) closeInBalance(rel, bal, value);
+        else if (stmt !== undefined) closeInStatement(rel, stmt, value);
+        rel = rel.slice(0, relStack.pop() ?? 0);
+        if (rel.endsWith('/')) rel = rel.slice(0, -1);
+      } else if (depth === 3 && container !== undefined && name === 'GrpHdr') {
+        // Nothing to do: the header's fields are picked up below.
+      } else if (depth === 4 && names[2] === 'GrpHdr') {
+        if (name === 'CreDtTm') groupCreatedAt = text.trim();
+        if (name === 'MsgId') groupMessageId = text.trim();
+      } else if (depth === 2 && container !== undefined && statementsSeen === 0) {
+        fail(`the ${container.message} message holds no ${container.child}`);
+      } else if (depth === 1 && container === undefined) {
+        fail('the Document holds no camt message (BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn)');
+      }
+    } catch (e) {
+      throw toParseError(e, here());
+    } finally {
+      pathParts.pop();
+    }
+    text = '';
+  });
+
+  const decoder = new TextDecoder('utf-8');
+  try {
+    for await (const chunk of readChunks(input, options.maxBytes)) {
+      parser.write(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+      if (queue.length > 0) yield* queue.splice(0, queue.length);
+    }
+    const rest = decoder.decode();
+    if (rest !== '') parser.write(rest);
+    parser.close();
+  } catch (e) {
+    throw toParseError(e, here());
+  }
+  if (!sawDocument) throw new StatementParseError('the file holds no XML document', here());
+  if (queue.length > 0) yield* queue.splice(0, queue.length);
+}
