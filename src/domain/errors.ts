@@ -45,6 +45,7 @@ export const ErrorCodes = {
   APPROVER_NOT_HUMAN: 'APPROVER_NOT_HUMAN',
   APPROVER_MISSING_ROLE: 'APPROVER_MISSING_ROLE',
   APPROVAL_EXPIRED: 'APPROVAL_EXPIRED',
+  RECONCILIATION_UNBALANCED: 'RECONCILIATION_UNBALANCED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | (string & { readonly __code?: never });
