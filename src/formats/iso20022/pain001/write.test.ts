@@ -50,9 +50,9 @@ function unescape(text: string): string {
   return text.replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
-describe('writePain001', () => {
+void describe('writePain001', () => {
   for (const version of ['pain.001.001.09', 'pain.001.001.03'] as const) {
-    it(`writes a ${version} file that validates against the official XSD, with names and remittance outside the SEPA set`, () => {
+    void it(`writes a ${version} file that validates against the official XSD, with names and remittance outside the SEPA set`, () => {
       const xml = writePain001(AWKWARD, DEBTOR, { version, creationDateTime: NOW });
       const result = validateXml(xml, XSD[version]);
       assert.deepEqual(result, { ok: true, value: undefined }, JSON.stringify(result));
@@ -60,35 +60,35 @@ describe('writePain001', () => {
     });
   }
 
-  it('defaults to pain.001.001.09', () => {
+  void it('defaults to pain.001.001.09', () => {
     const xml = writePain001(AWKWARD, DEBTOR, { creationDateTime: NOW });
     assert.match(xml, /xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"/);
     assert.match(xml, /<ReqdExctnDt>\s*<Dt>2026-12-01<\/Dt>/);
     assert.match(xml, /<BICFI>BYLADEM1001<\/BICFI>/);
   });
 
-  it('writes the exact CtrlSum and NbOfTxs at group and payment-info level', () => {
+  void it('writes the exact CtrlSum and NbOfTxs at group and payment-info level', () => {
     const { xml, summary } = writePain001WithSummary(AWKWARD, DEBTOR, { creationDateTime: NOW });
     assert.equal(summary.controlSum, '1000001334.56');
     assert.deepEqual(textsOf(xml, 'CtrlSum'), ['1000001334.56', '1000001334.56']);
     assert.deepEqual(textsOf(xml, 'NbOfTxs'), ['4', '4']);
   });
 
-  it('is deterministic: the same order, debtor and time give the same bytes', () => {
+  void it('is deterministic: the same order, debtor and time give the same bytes', () => {
     const a = writePain001(AWKWARD, DEBTOR, { creationDateTime: NOW });
     const b = writePain001(AWKWARD, DEBTOR, { creationDateTime: new Date(NOW.getTime()) });
     assert.equal(a, b);
     assert.match(a, /<CreDtTm>2023-11-14T22:13:20Z<\/CreDtTm>/);
   });
 
-  it('uses the ids passed in for MsgId, PmtInfId and EndToEndId', () => {
+  void it('uses the ids passed in for MsgId, PmtInfId and EndToEndId', () => {
     const xml = writePain001(AWKWARD, DEBTOR, { creationDateTime: NOW, messageId: 'MSG-1', paymentInfoId: 'PMT-1' });
     assert.deepEqual(textsOf(xml, 'MsgId'), ['MSG-1']);
     assert.deepEqual(textsOf(xml, 'PmtInfId'), ['PMT-1']);
     assert.deepEqual(textsOf(xml, 'EndToEndId'), ['E2E-1', 'E2E-2', 'E2E-3', 'E2E-4']);
   });
 
-  it('writes a valid RF reference as structured SCOR and everything else as at most 140 characters of Ustrd', () => {
+  void it('writes a valid RF reference as structured SCOR and everything else as at most 140 characters of Ustrd', () => {
     const xml = writePain001(AWKWARD, DEBTOR, { creationDateTime: NOW });
     assert.match(xml, /<Cd>SCOR<\/Cd>[\s\S]*<Ref>RF18539007547034<\/Ref>/);
     const ustrd = textsOf(xml, 'Ustrd');
@@ -97,20 +97,20 @@ describe('writePain001', () => {
     assert.ok(ustrd[2]?.startsWith('INV-77 xxx'));
   });
 
-  it('transliterates and escapes, so markup in a name never becomes markup', () => {
+  void it('transliterates and escapes, so markup in a name never becomes markup', () => {
     const xml = writePain001(AWKWARD, DEBTOR, { creationDateTime: NOW });
     assert.deepEqual(textsOf(xml, 'Nm').slice(2), ['Mueller + Soehne - Strasse 5 E', 'OOO &apos;Romashka&apos;', 'Smiley Ltd', 'Plain']);
     assert.match(xml, /fuer Maerz \(b\)&apos;urgent&apos;\(\/b\)/);
   });
 
-  it('writes NOTPROVIDED for a debtor without BIC and omits the creditor agent without BIC', () => {
+  void it('writes NOTPROVIDED for a debtor without BIC and omits the creditor agent without BIC', () => {
     const xml = writePain001(AWKWARD, { name: 'X', iban: DEBTOR.iban }, { creationDateTime: NOW, version: 'pain.001.001.03' });
     assert.match(xml, /<DbtrAgt>\s*<FinInstnId>\s*<Othr>\s*<Id>NOTPROVIDED<\/Id>/);
     assert.equal((xml.match(/<CdtrAgt>/g) ?? []).length, 1);
     assert.equal(validateXml(xml, XSD['pain.001.001.03']).ok, true);
   });
 
-  it('rejects duplicate EndToEndIds, bad ids, a bad RF reference and non-positive amounts, naming each', () => {
+  void it('rejects duplicate EndToEndIds, bad ids, a bad RF reference and non-positive amounts, naming each', () => {
     const order = makeOrder([{ endToEndId: 'A//B' }, { endToEndId: 'SAME' }, { endToEndId: 'SAME', creditorReference: 'RF19539007547034' }, { amount: { amount: '0.00', currency: 'EUR' } }]);
     assert.throws(
       () => writePain001(order, DEBTOR, { creationDateTime: NOW, messageId: '/bad' }),
@@ -126,24 +126,24 @@ describe('writePain001', () => {
     );
   });
 
-  it('rejects a line in another currency and an amount above the SEPA maximum', () => {
+  void it('rejects a line in another currency and an amount above the SEPA maximum', () => {
     const order = makeOrder([{ amount: { amount: '1000000000.00', currency: 'EUR' } }]);
     assert.throws(() => writePain001(order, DEBTOR, { creationDateTime: NOW }), /SEPA maximum/);
     const mixed = { ...makeOrder([{}]), lines: [{ ...makeOrder([{}]).lines[0]!, amount: { amount: 100n, currency: 'USD' } }] } as PaymentOrder;
     assert.throws(() => writePain001(mixed, DEBTOR, { creationDateTime: NOW }), /USD but the order is in EUR/);
   });
 
-  it('rejects a name with nothing representable in the SEPA set', () => {
+  void it('rejects a name with nothing representable in the SEPA set', () => {
     assert.throws(() => writePain001(makeOrder([{ vendorName: '株式会社' }]), DEBTOR, { creationDateTime: NOW }), /lines.0.vendorName/);
   });
 
-  it('writes a non-EUR order without the SEPA service level, still XSD-valid', () => {
+  void it('writes a non-EUR order without the SEPA service level, still XSD-valid', () => {
     const xml = writePain001(makeOrder([{}], 'CHF'), DEBTOR, { creationDateTime: NOW });
     assert.doesNotMatch(xml, /SEPA|SLEV/);
     assert.equal(validateXml(xml, XSD['pain.001.001.09']).ok, true);
   });
 
-  it('validates many generated files with one compiled schema', () => {
+  void it('validates many generated files with one compiled schema', () => {
     const compiled = compileXsd(XSD['pain.001.001.09']);
     try {
       for (let n = 1; n <= 20; n += 1) {
@@ -156,11 +156,11 @@ describe('writePain001', () => {
   });
 });
 
-describe('pain.001 fixtures', () => {
+void describe('pain.001 fixtures', () => {
   const dir = new URL('../../../../../shared/fixtures/pain001/', import.meta.url);
   // iso20022.js's multiple-PmtInf example copies the GrpHdr of its one-PmtInf sibling (NbOfTxs 1,
   // CtrlSum 10.00 over two 10.00 transfers): a bank would reject it, and our check says so.
-  it('our CtrlSum rule (exact decimal sum of InstdAmt) holds for the SEPA fixtures, except the one known-inconsistent file', async () => {
+  void it('our CtrlSum rule (exact decimal sum of InstdAmt) holds for the SEPA fixtures, except the one known-inconsistent file', async () => {
     const { readdirSync } = await import('node:fs');
     const { parseMoney, formatMoney, sum } = await import('../../../domain/index.ts');
     let checked = 0;
