@@ -273,7 +273,6 @@ export async function* readMt940Events(input: StatementInput, options: ParseOpti
     lineNumber = number;
     if (queue.length > 0) yield* queue.splice(0, queue.length);
     // DOS-era exports end messages with Ctrl-Z, FIN transfers with ETX: control characters are noise.
-    // eslint-disable-next-line no-control-regex
     let text = raw.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '');
     if (text.startsWith('{')) {
       // SWIFT FIN envelope: {1:…}{2:…}{3:{…}}{4: opens a message, -} closes it.
