@@ -1,0 +1,602 @@
+/**
+ * The buses that carry committed events from the outbox to consumers: the embedded one reads the
+ * outbox table itself, woken by NOTIFY on commit; the NATS one relays the outbox to a JetStream
+ * stream and consumes through durable pull consumers. Both feed the same ConsumerProcessor.
+ */
+import { headers, nanos, connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { AppError, ErrorCodes } from '../domain/index.ts';
+import type { Db } from '../store/index.ts';
+import { ConsumerProcessor, type ConsumerDefinition, type ConsumerLag, type Delivery } from './consumer.ts';
+import { CONTROL_PAYLOAD } from './dead-letters.ts';
+import { decodeCloudEvent, encodeCloudEvent } from './envelope.ts';
+import { EVENT_COLUMNS, EVENTS_CHANNEL, toStoredEvent, type EventRow } from './outbox.ts';
+
+// Only one relay at a time moves rows to JetStream, so the stream keeps the outbox order.
+const RELAY_LOCK_KEY = 7_204_013;
+
+export interface NatsBusOptions {
+  /** JetStream stream name (default KONTOR_EVENTS). */
+  stream?: string;
+  /** Subject prefix; an event is published on `<prefix>.<type>` (default kontor.events). */
+  subjectPrefix?: string;
+  /** Unacknowledged deliveries are redelivered after this long (default 30 s). */
+  ackWaitMs?: number;
+  /** Outbox rows relayed per round trip (default 1000). */
+  relayBatch?: number;
+}
+
+export interface EventBusOptions {
+  /** `nats://host:4222` for NATS JetStream; empty, undefined or `embedded` for the in-process bus. */
+  url?: string | undefined;
+  /** Fallback poll when no NOTIFY arrives, e.g. after a lost connection (default 5 s). Not a busy poll. */
+  pollIntervalMs?: number;
+  nats?: NatsBusOptions;
+  /** Errors of background loops (they keep running); default prints to stderr. */
+  onError?: (error: unknown, where: string) => void;
+}
+
+/** A running consumer. */
+export interface ConsumerHandle {
+  readonly name: string;
+  /** Events of its types not yet settled by it. */
+  readLag(): Promise<ConsumerLag>;
+  stop(): Promise<void>;
+}
+
+/** A started bus. */
+export interface EventBus {
+  readonly kind: 'embedded' | 'nats';
+  /** Starts a named durable consumer; it resumes from its stored position. */
+  startConsumer(definition: ConsumerDefinition): Promise<ConsumerHandle>;
+  /** Stops every consumer (and the relay) and releases connections; the database stays open. */
+  close(): Promise<void>;
+}
+
+/** A latch: `wait` returns at the next `wake` or after a timeout; a wake before the wait is not lost. */
+class Waker {
+  #pending = false;
+  #resolve: (() => void) | undefined;
+
+  wake(): void {
+    this.#pending = true;
+    const r = this.#resolve;
+    this.#resolve = undefined;
+    r?.();
+  }
+
+  async wait(ms: number): Promise<void> {
+    if (this.#pending) {
+      this.#pending = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.#resolve = undefined;
+        resolve();
+      }, ms);
+      this.#resolve = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.#pending = false;
+  }
+}
+
+/** Fan-out of the one LISTEN connection to every loop of the bus. */
+class Wakeups {
+  readonly events = new Set<Waker>();
+  readonly control = new Set<{ controlPending: boolean; waker: Waker }>();
+
+  dispatch(payload: string): void {
+    if (payload === CONTROL_PAYLOAD) {
+      for (const c of this.control) {
+        c.controlPending = true;
+        c.waker.wake();
+      }
+    } else for (const w of this.events) w.wake();
+  }
+}
+
+const defaultOnError = (error: unknown, where: string) => {
+  console.error(`[kontor events] ${where}:`, error);
+};
+
+/** Starts the bus named by `options.url`: NATS JetStream for `nats://…`, else the embedded bus. */
+export async function startEventBus(db: Db, options: EventBusOptions = {}): Promise<EventBus> {
+  const url = options.url ?? '';
+  if (url === '' || url === 'embedded') return startEmbeddedBus(db, options);
+  if (!/^nats(\+tls)?:\/\//.test(url) && !url.startsWith('tls://')) {
+    throw new AppError(ErrorCodes.CONFIG_INVALID, `KONTOR_BUS must be a nats:// URL or empty for the embedded bus (got "${url}")`);
+  }
+  return startNatsBus(db, url, options);
+}
+
+async function ensureConsumerRow(db: Db, name: string): Promise<bigint> {
+  await db.query('INSERT INTO kontor_consumers (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
+  const r = await db.query<{ position: bigint }>('SELECT position FROM kontor_consumers WHERE name = $1', [name]);
+  return BigInt(r.rows[0]!.position);
+}
+
+async function loadEvents(db: Db, seqs: bigint[]): Promise<EventRow[]> {
+  if (seqs.length === 0) return [];
+  const r = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM kontor_events WHERE seq = ANY($1::bigint[]) ORDER BY seq`, [seqs.map(String)]);
+  return r.rows;
+}
+
+/** What both kinds of runner share: the processor, the wake-ups and dead-letter replays. */
+abstract class ConsumerRunner implements ConsumerHandle {
+  readonly name: string;
+  readonly processor: ConsumerProcessor;
+  readonly waker = new Waker();
+  controlPending = true;
+  protected readonly db: Db;
+  protected readonly pollMs: number;
+  protected readonly onError: (error: unknown, where: string) => void;
+  protected stopped = false;
+  readonly #replayingDeadLetters = new Set<string>();
+
+  constructor(db: Db, definition: ConsumerDefinition, options: EventBusOptions) {
+    this.db = db;
+    this.name = definition.name;
+    this.processor = new ConsumerProcessor(db, definition);
+    this.pollMs = options.pollIntervalMs ?? 5_000;
+    this.onError = options.onError ?? defaultOnError;
+  }
+
+  abstract readLag(): Promise<ConsumerLag>;
+  abstract stop(): Promise<void>;
+
+  /** Handles pending control requests: dead letters to replay, a whole-consumer replay. */
+  protected async runControl(): Promise<void> {
+    if (!this.controlPending) return;
+    this.controlPending = false;
+    const dl = await this.db.query<{ event_id: string; event_seq: bigint }>(
+      `SELECT event_id, event_seq FROM kontor_dead_letters WHERE consumer = $1 AND status = 'replaying' ORDER BY id`,
+      [this.name],
+    );
+    const todo = dl.rows.filter((r) => !this.#replayingDeadLetters.has(r.event_id));
+    for (const row of await loadEvents(this.db, todo.map((r) => BigInt(r.event_seq)))) {
+      const stored = toStoredEvent(row);
+      this.#replayingDeadLetters.add(stored.event.id);
+      const release = () => this.#replayingDeadLetters.delete(stored.event.id);
+      await this.processor.submit({ sequence: stored.sequence, event: stored.event, replay: true, settle: release, abandon: release });
+    }
+    const r = await this.db.query<{ replay_from_seq: bigint | null }>('SELECT replay_from_seq FROM kontor_consumers WHERE name = $1', [this.name]);
+    const from = r.rows[0]?.replay_from_seq;
+    if (from !== null && from !== undefined) await this.replayFrom(BigInt(from));
+  }
+
+  /** Re-delivers every event of the consumer's types from `from`, then clears the request. */
+  protected abstract replayFrom(from: bigint): Promise<void>;
+
+  protected async fetchAfter(after: bigint, limit: number, until?: bigint): Promise<EventRow[]> {
+    const params: unknown[] = [String(after), [...this.processor.definition.types], limit];
+    const upper = until === undefined ? '' : `AND seq <= $${params.push(String(until))}`;
+    const r = await this.db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM kontor_events WHERE seq > $1 AND type = ANY($2::text[]) ${upper} ORDER BY seq LIMIT $3`,
+      params,
+    );
+    return r.rows;
+  }
+}
+
+/** The embedded consumer: reads the outbox after its position; the position advances over settled events. */
+class EmbeddedRunner extends ConsumerRunner {
+  #cursor = 0n;
+  #position = 0n;
+  #persisted = 0n;
+  #lastPersistAt = 0;
+  #replayUntil = 0n;
+  readonly #pending: bigint[] = [];
+  readonly #settled = new Set<bigint>();
+  #loop: Promise<void> = Promise.resolve();
+
+  async start(): Promise<void> {
+    this.#position = this.#persisted = this.#cursor = await ensureConsumerRow(this.db, this.name);
+    this.#loop = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.runControl();
+        const limit = Math.max(1, Math.min(this.processor.room, 500));
+        const rows = await this.fetchAfter(this.#cursor, limit);
+        if (rows.length === 0) {
+          await this.#persist(true);
+          await this.waker.wait(this.pollMs);
+          continue;
+        }
+        for (const row of rows) {
+          const stored = toStoredEvent(row);
+          this.#pending.push(stored.sequence);
+          this.#cursor = stored.sequence;
+          const delivery: Delivery = {
+            sequence: stored.sequence,
+            event: stored.event,
+            replay: stored.sequence <= this.#replayUntil,
+            settle: () => this.#markSettled(stored.sequence),
+          };
+          await this.processor.submit(delivery);
+          if (this.stopped) break;
+        }
+        await this.#persist(false);
+      } catch (e) {
+        if (this.stopped) break;
+        this.onError(e, `consumer ${this.name}`);
+        await this.waker.wait(Math.min(this.pollMs, 1_000));
+      }
+    }
+  }
+
+  #markSettled(seq: bigint): void {
+    this.#settled.add(seq);
+    while (this.#pending.length > 0 && this.#settled.has(this.#pending[0]!)) {
+      const s = this.#pending.shift()!;
+      this.#settled.delete(s);
+      this.#position = s;
+    }
+  }
+
+  async #persist(force: boolean): Promise<void> {
+    if (this.#position === this.#persisted) return;
+    // Writing the position after every event would double the writes; a lost update only means
+    // redelivery after a crash, which the idempotency records absorb.
+    if (!force && Date.now() - this.#lastPersistAt < 200) return;
+    const pos = this.#position;
+    await this.db.query('UPDATE kontor_consumers SET position = GREATEST(position, $2), updated_at = now() WHERE name = $1', [this.name, String(pos)]);
+    this.#persisted = pos;
+    this.#lastPersistAt = Date.now();
+  }
+
+  protected async replayFrom(from: bigint): Promise<void> {
+    await this.processor.waitIdle();
+    this.#pending.length = 0;
+    this.#settled.clear();
+    if (this.#cursor > this.#replayUntil) this.#replayUntil = this.#cursor;
+    this.#cursor = this.#position = this.#persisted = from - 1n;
+    await this.db.query(
+      `UPDATE kontor_consumers SET position = $2, replay_from_seq = NULL, updated_at = now() WHERE name = $1 AND replay_from_seq = $3`,
+      [this.name, String(from - 1n), String(from)],
+    );
+  }
+
+  async readLag(): Promise<ConsumerLag> {
+    const r = await this.db.query<{ n: bigint }>('SELECT count(*) AS n FROM kontor_events WHERE seq > $1 AND type = ANY($2::text[])', [
+      String(this.#position),
+      [...this.processor.definition.types],
+    ]);
+    return { consumer: this.name, pending: Number(r.rows[0]!.n), inFlight: this.processor.inFlight };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.waker.wake();
+    await this.processor.stop();
+    await this.#loop;
+    await this.#persist(true).catch((e: unknown) => this.onError(e, `consumer ${this.name} position`));
+  }
+}
+
+async function startEmbeddedBus(db: Db, options: EventBusOptions): Promise<EventBus> {
+  const wakeups = new Wakeups();
+  const unlisten = await db.listen(EVENTS_CHANNEL, (payload) => wakeups.dispatch(payload));
+  const runners = new Set<EmbeddedRunner>();
+  return {
+    kind: 'embedded',
+    async startConsumer(definition) {
+      const runner = new EmbeddedRunner(db, definition, options);
+      wakeups.events.add(runner.waker);
+      wakeups.control.add(runner);
+      runners.add(runner);
+      await runner.start();
+      const stop = runner.stop.bind(runner);
+      runner.stop = async () => {
+        await stop();
+        wakeups.events.delete(runner.waker);
+        wakeups.control.delete(runner);
+        runners.delete(runner);
+      };
+      return runner;
+    },
+    async close() {
+      await Promise.all([...runners].map((r) => r.stop()));
+      await unlisten();
+    },
+  };
+}
+
+/** A JetStream durable name: letters, digits, `_` and `-` only. */
+function durableName(consumer: string): string {
+  return consumer.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/** The NATS consumer: a durable pull consumer with explicit acks, filtered to the consumer's types. */
+class NatsRunner extends ConsumerRunner {
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #stream: string;
+  readonly #prefix: string;
+  readonly #ackWaitMs: number;
+  readonly #unacked = new Set<JsMsg>();
+  readonly #types: Set<string>;
+  #messages: ConsumerMessages | undefined;
+  #loops: Promise<unknown> = Promise.resolve();
+  #heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(db: Db, definition: ConsumerDefinition, options: EventBusOptions, js: JetStreamClient, jsm: JetStreamManager) {
+    super(db, definition, options);
+    this.#js = js;
+    this.#jsm = jsm;
+    this.#stream = options.nats?.stream ?? 'KONTOR_EVENTS';
+    this.#prefix = options.nats?.subjectPrefix ?? 'kontor.events';
+    this.#ackWaitMs = options.nats?.ackWaitMs ?? 30_000;
+    this.#types = new Set(definition.types);
+  }
+
+  async start(): Promise<void> {
+    await ensureConsumerRow(this.db, this.name);
+    const durable = durableName(this.name);
+    const def = this.processor.definition;
+    const maxInFlight = def.maxInFlight ?? 256;
+    const config = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(this.#ackWaitMs),
+      deliver_policy: DeliverPolicy.All,
+      // One filter subject (servers before 2.10 know no filter_subjects); several types filter here.
+      filter_subject: def.types.length === 1 ? `${this.#prefix}.${def.types[0]}` : `${this.#prefix}.>`,
+      max_ack_pending: Math.max(1_000, maxInFlight * 2),
+      // Retries and dead letters are ours (with backoff and a record); JetStream only redelivers after a crash.
+      max_deliver: -1,
+    };
+    try {
+      await this.#jsm.consumers.info(this.#stream, durable);
+      await this.#jsm.consumers.update(this.#stream, durable, {
+        ack_wait: config.ack_wait,
+        filter_subject: config.filter_subject,
+        max_ack_pending: config.max_ack_pending,
+      });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      await this.#jsm.consumers.add(this.#stream, config);
+    }
+    const consumer = await this.#js.consumers.get(this.#stream, durable);
+    this.#messages = await consumer.consume({ max_messages: Math.min(maxInFlight, 1_000) });
+    // Deliveries waiting in a lane behind a retry must not time out and come back as duplicates.
+    this.#heartbeat = setInterval(() => {
+      for (const m of this.#unacked) m.working();
+    }, Math.max(100, Math.floor(this.#ackWaitMs / 3)));
+    this.#loops = Promise.all([this.#consume(this.#messages), this.#control()]);
+  }
+
+  async #consume(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const m of messages) {
+        if (this.stopped) {
+          m.nak();
+          continue;
+        }
+        let delivery: Delivery;
+        try {
+          const event = decodeCloudEvent(m.string());
+          if (!this.#types.has(event.type)) {
+            m.ack();
+            continue;
+          }
+          const seq = m.headers?.get('Kontor-Seq');
+          delivery = {
+            sequence: seq ? BigInt(seq) : 0n,
+            event,
+            settle: () => {
+              this.#unacked.delete(m);
+              m.ack();
+            },
+            abandon: () => {
+              this.#unacked.delete(m);
+              m.nak();
+            },
+            heartbeat: () => m.working(),
+          };
+        } catch (e) {
+          // Not a Kontor envelope: no retry can make it one.
+          this.onError(e, `consumer ${this.name}: undecodable message ${m.seq}`);
+          m.term('undecodable');
+          continue;
+        }
+        this.#unacked.add(m);
+        await this.processor.submit(delivery);
+      }
+    } catch (e) {
+      if (!this.stopped) this.onError(e, `consumer ${this.name}`);
+    }
+  }
+
+  async #control(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.runControl();
+      } catch (e) {
+        if (!this.stopped) this.onError(e, `consumer ${this.name} control`);
+      }
+      await this.waker.wait(this.pollMs);
+      // The timer also re-checks, in case a control NOTIFY was missed.
+      this.controlPending = true;
+    }
+  }
+
+  protected async replayFrom(from: bigint): Promise<void> {
+    // The database is the log of record: a replay reads it, not the stream (which may be trimmed).
+    const last = await this.db.query<{ seq: bigint | null }>('SELECT max(seq) AS seq FROM kontor_events');
+    const until = BigInt(last.rows[0]?.seq ?? 0);
+    let after = from - 1n;
+    while (!this.stopped) {
+      const rows = await this.fetchAfter(after, 500, until);
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const stored = toStoredEvent(row);
+        after = stored.sequence;
+        await this.processor.submit({ sequence: stored.sequence, event: stored.event, replay: true, settle: () => undefined });
+      }
+    }
+    await this.db.query(`UPDATE kontor_consumers SET replay_from_seq = NULL, updated_at = now() WHERE name = $1 AND replay_from_seq = $2`, [
+      this.name,
+      String(from),
+    ]);
+  }
+
+  async readLag(): Promise<ConsumerLag> {
+    const info = await this.#jsm.consumers.info(this.#stream, durableName(this.name));
+    return { consumer: this.name, pending: info.num_pending + info.num_ack_pending, inFlight: this.processor.inFlight };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.waker.wake();
+    clearInterval(this.#heartbeat);
+    await this.#messages?.close().catch(() => undefined);
+    await this.processor.stop();
+    await this.#loops;
+  }
+}
+
+function isNotFound(e: unknown): boolean {
+  const err = e as { code?: unknown; api_error?: { err_code?: number }; message?: string };
+  return err.api_error?.err_code === 10014 || err.api_error?.err_code === 10059 || /not found/i.test(err.message ?? '');
+}
+
+async function ensureStream(jsm: JetStreamManager, stream: string, prefix: string): Promise<void> {
+  try {
+    await jsm.streams.info(stream);
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    await jsm.streams.add({
+      name: stream,
+      subjects: [`${prefix}.>`],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      // Relay retries after a crash republish with the same msgID; JetStream drops them within this window.
+      duplicate_window: nanos(120_000),
+    });
+  }
+}
+
+/** Moves committed outbox rows to JetStream in sequence order and marks them relayed. */
+class Relay {
+  readonly waker = new Waker();
+  #stopped = false;
+  #loop: Promise<void> = Promise.resolve();
+  readonly #db: Db;
+  readonly #js: JetStreamClient;
+  readonly #prefix: string;
+  readonly #batch: number;
+  readonly #pollMs: number;
+  readonly #onError: (error: unknown, where: string) => void;
+
+  constructor(db: Db, js: JetStreamClient, options: EventBusOptions) {
+    this.#db = db;
+    this.#js = js;
+    this.#prefix = options.nats?.subjectPrefix ?? 'kontor.events';
+    this.#batch = options.nats?.relayBatch ?? 1_000;
+    this.#pollMs = options.pollIntervalMs ?? 5_000;
+    this.#onError = options.onError ?? defaultOnError;
+  }
+
+  start(): void {
+    this.#loop = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        const n = await this.relayOnce();
+        if (n < this.#batch) await this.waker.wait(n < 0 ? Math.min(this.#pollMs, 1_000) : this.#pollMs);
+      } catch (e) {
+        if (this.#stopped) break;
+        this.#onError(e, 'nats relay');
+        await this.waker.wait(Math.min(this.#pollMs, 1_000));
+      }
+    }
+  }
+
+  /** Relays one batch; returns how many rows, or -1 when another relay holds the lock. */
+  async relayOnce(): Promise<number> {
+    return this.#db.transaction(async (tx) => {
+      const lock = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [RELAY_LOCK_KEY]);
+      if (lock.rows[0]?.ok !== true) return -1;
+      const rows = await tx.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM kontor_events WHERE relayed_at IS NULL ORDER BY seq LIMIT $1`, [this.#batch]);
+      if (rows.rows.length === 0) return 0;
+      await Promise.all(
+        rows.rows.map((row) => {
+          const stored = toStoredEvent(row);
+          const h = headers();
+          h.set('Kontor-Seq', String(stored.sequence));
+          return this.#js.publish(`${this.#prefix}.${stored.event.type}`, encodeCloudEvent(stored.event), { msgID: stored.event.id, headers: h });
+        }),
+      );
+      await tx.query('UPDATE kontor_events SET relayed_at = now() WHERE seq = ANY($1::bigint[])', [rows.rows.map((r) => String(r.seq))]);
+      return rows.rows.length;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.waker.wake();
+    await this.#loop;
+  }
+}
+
+async function startNatsBus(db: Db, url: string, options: EventBusOptions): Promise<EventBus> {
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers: url, name: 'kontor' });
+  } catch (e) {
+    throw new AppError(ErrorCodes.EVENT_BUS_UNAVAILABLE, `cannot connect to NATS at ${url}: ${(e as Error).message}`, { cause: e, retryable: true });
+  }
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  await ensureStream(jsm, options.nats?.stream ?? 'KONTOR_EVENTS', options.nats?.subjectPrefix ?? 'kontor.events');
+  const relay = new Relay(db, js, options);
+  const wakeups = new Wakeups();
+  wakeups.events.add(relay.waker);
+  const unlisten = await db.listen(EVENTS_CHANNEL, (payload) => wakeups.dispatch(payload));
+  relay.start();
+  const runners = new Set<NatsRunner>();
+  return {
+    kind: 'nats',
+    async startConsumer(definition) {
+      const runner = new NatsRunner(db, definition, options, js, jsm);
+      wakeups.control.add(runner);
+      runners.add(runner);
+      await runner.start();
+      const stop = runner.stop.bind(runner);
+      runner.stop = async () => {
+        await stop();
+        wakeups.control.delete(runner);
+        runners.delete(runner);
+      };
+      return runner;
+    },
+    async close() {
+      await Promise.all([...runners].map((r) => r.stop()));
+      await relay.stop();
+      await unlisten();
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}

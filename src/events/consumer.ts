@@ -1,0 +1,294 @@
+/**
+ * The consumer runtime shared by both buses: lanes of bounded, optionally key-ordered work;
+ * idempotency by event id in the handler's own transaction; retries with exponential backoff and
+ * jitter; dead letters after the last attempt.
+ */
+import { NonRetryableError } from '../domain/index.ts';
+import type { Db, Tx } from '../store/index.ts';
+import type { CloudEvent } from './envelope.ts';
+
+/** What a handler gets besides the event. */
+export interface ConsumerContext {
+  /** The transaction the handler must make its database effects in; the idempotency record commits with them. */
+  tx: Tx;
+  consumer: string;
+  /** 1 on the first try, 2 on the first retry… */
+  attempt: number;
+  sequence: bigint;
+  /** True when the delivery comes from a replay (of a dead letter or of the consumer). */
+  replay: boolean;
+}
+
+/** Handles one event; throwing rolls back its transaction and schedules a retry. */
+export type EventHandler = (event: CloudEvent, context: ConsumerContext) => Promise<void>;
+
+export interface BackoffOptions {
+  /** Delay before the first retry, before jitter (default 200 ms). */
+  baseMs?: number;
+  /** Upper bound of one delay (default 30 s). */
+  maxMs?: number;
+}
+
+/** A named durable consumer: which events it wants and what it does with them. */
+export interface ConsumerDefinition {
+  /** Unique, stable name: its position and idempotency records hang off it. */
+  name: string;
+  /** Event types it receives. */
+  types: readonly string[];
+  handle: EventHandler;
+  /** Deliver events with the same key one after another, in log order (e.g. `'subject'` = per bank account). */
+  orderBy?: 'subject' | ((event: CloudEvent) => string);
+  /** Attempts before the event goes to dead letters (default 8). */
+  maxAttempts?: number;
+  backoff?: BackoffOptions;
+  /** Lanes working in parallel (default 8). */
+  concurrency?: number;
+  /** Events accepted but not yet settled, at most (default 256): the back-pressure bound. */
+  maxInFlight?: number;
+  /**
+   * Events handled in one transaction (default 1). Larger batches commit less often; when one
+   * handler of a batch fails, the batch rolls back and its events are retried one by one.
+   */
+  batchSize?: number;
+  /** Called after an event is settled (after commit), e.g. for metrics. */
+  onSettled?: (event: CloudEvent, outcome: SettleOutcome) => void;
+}
+
+/** How a delivery ended: its effects committed, it was already done (or dead), or it went to dead letters. */
+export type SettleOutcome = 'done' | 'skipped' | 'dead';
+
+/** One event handed to the processor by a bus. */
+export interface Delivery {
+  sequence: bigint;
+  event: CloudEvent;
+  replay?: boolean;
+  /** Acknowledges the delivery once it is settled (NATS ack; embedded position). */
+  settle(outcome: SettleOutcome): void;
+  /** Called when the delivery is abandoned because the consumer stops; it will be delivered again. */
+  abandon?(): void;
+  /** Tells the bus the delivery is still being worked on (NATS `working()`). */
+  heartbeat?(): void;
+}
+
+/** The lag of a consumer: events published but not yet settled by it. */
+export interface ConsumerLag {
+  consumer: string;
+  pending: number;
+  inFlight: number;
+}
+
+/** Computes the delay before retry number `attempt` (1-based): exponential, capped, with equal jitter. */
+export function computeBackoff(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+  const base = options.baseMs ?? 200;
+  const max = options.maxMs ?? 30_000;
+  const exp = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
+  // "Equal jitter": at least half the exponential delay, so backoff stays visible, spread to avoid herds.
+  return Math.round(exp / 2 + random() * (exp / 2));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function hashKey(key: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+const CLAIM_SQL = `INSERT INTO kontor_consumer_done (consumer, event_id)
+  SELECT $1, $2 WHERE $3::boolean OR NOT EXISTS (
+    SELECT 1 FROM kontor_dead_letters WHERE consumer = $1 AND event_id = $2 AND status = 'dead')
+  ON CONFLICT DO NOTHING`;
+
+/** Runs a consumer's deliveries: the part of the runtime that is the same on every bus. */
+export class ConsumerProcessor {
+  readonly definition: ConsumerDefinition;
+  readonly #db: Db;
+  readonly #lanes: Delivery[][];
+  readonly #laneBusy: boolean[];
+  readonly #maxInFlight: number;
+  readonly #stop = new AbortController();
+  #inFlight = 0;
+  #rr = 0;
+  #capacityWaiters: (() => void)[] = [];
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(db: Db, definition: ConsumerDefinition) {
+    this.#db = db;
+    this.definition = definition;
+    const concurrency = Math.max(1, definition.concurrency ?? 8);
+    this.#lanes = Array.from({ length: concurrency }, () => []);
+    this.#laneBusy = this.#lanes.map(() => false);
+    this.#maxInFlight = Math.max(1, definition.maxInFlight ?? 256);
+  }
+
+  /** Deliveries accepted and not yet settled. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Room left under the in-flight bound. */
+  get room(): number {
+    return this.#maxInFlight - this.#inFlight;
+  }
+
+  get stopping(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  /** Accepts a delivery, waiting first while the in-flight bound is reached (back-pressure). */
+  async submit(delivery: Delivery): Promise<void> {
+    while (this.#inFlight >= this.#maxInFlight && !this.stopping) {
+      await new Promise<void>((resolve) => this.#capacityWaiters.push(resolve));
+    }
+    if (this.stopping) {
+      delivery.abandon?.();
+      return;
+    }
+    this.#inFlight++;
+    const { orderBy } = this.definition;
+    let lane: number;
+    if (orderBy === undefined) lane = this.#rr++ % this.#lanes.length;
+    else {
+      const key = orderBy === 'subject' ? (delivery.event.subject ?? '') : orderBy(delivery.event);
+      lane = hashKey(key) % this.#lanes.length;
+    }
+    this.#lanes[lane]!.push(delivery);
+    if (!this.#laneBusy[lane]) void this.#pump(lane);
+  }
+
+  /** Resolves once nothing is in flight. */
+  async waitIdle(): Promise<void> {
+    if (this.#inFlight === 0) return;
+    await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops accepting work, cuts retry waits short and waits for running transactions to end. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    for (const w of this.#capacityWaiters.splice(0)) w();
+    await this.waitIdle();
+  }
+
+  async #pump(lane: number): Promise<void> {
+    this.#laneBusy[lane] = true;
+    const queue = this.#lanes[lane]!;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.splice(0, Math.max(1, this.definition.batchSize ?? 1));
+        if (this.stopping) {
+          for (const d of batch) this.#finish(d, undefined);
+          continue;
+        }
+        await this.#runBatch(batch);
+      }
+    } finally {
+      this.#laneBusy[lane] = false;
+    }
+  }
+
+  #finish(delivery: Delivery, outcome: SettleOutcome | undefined): void {
+    if (outcome === undefined) delivery.abandon?.();
+    else {
+      delivery.settle(outcome);
+      try {
+        this.definition.onSettled?.(delivery.event, outcome);
+      } catch {
+        // A metrics callback must not break delivery.
+      }
+    }
+    this.#inFlight--;
+    this.#capacityWaiters.shift()?.();
+    if (this.#inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  async #runBatch(batch: Delivery[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const outcomes = await this.#attempt(batch, 1);
+        batch.forEach((d, i) => this.#finish(d, outcomes[i]));
+        return;
+      } catch {
+        // One handler failed and the whole batch rolled back: retry each alone to find it.
+      }
+    }
+    for (const d of batch) this.#finish(d, await this.#runOne(d));
+  }
+
+  async #runOne(delivery: Delivery): Promise<SettleOutcome | undefined> {
+    const maxAttempts = Math.max(1, this.definition.maxAttempts ?? 8);
+    const attemptedAt: Date[] = [];
+    for (let attempt = 1; ; attempt++) {
+      attemptedAt.push(new Date());
+      try {
+        const [outcome] = await this.#attempt([delivery], attempt);
+        return outcome;
+      } catch (error) {
+        if (error instanceof NonRetryableError || attempt >= maxAttempts) {
+          await this.#deadLetter(delivery, attemptedAt, error);
+          return 'dead';
+        }
+        if (this.stopping) return undefined;
+        delivery.heartbeat?.();
+        await sleep(computeBackoff(attempt, this.definition.backoff), this.#stop.signal);
+        if (this.stopping) return undefined;
+        delivery.heartbeat?.();
+      }
+    }
+  }
+
+  async #attempt(batch: Delivery[], attempt: number): Promise<SettleOutcome[]> {
+    const { name } = this.definition;
+    return this.#db.transaction(async (tx) => {
+      const outcomes: SettleOutcome[] = [];
+      for (const d of batch) {
+        const replay = d.replay === true;
+        const claimed = await tx.query(CLAIM_SQL, [name, d.event.id, replay]);
+        if (claimed.rowCount === 1) {
+          await this.definition.handle(d.event, { tx, consumer: name, attempt, sequence: d.sequence, replay });
+        }
+        if (replay) {
+          await tx.query(
+            `UPDATE kontor_dead_letters SET status = 'replayed', replayed_at = now(), updated_at = now()
+             WHERE consumer = $1 AND event_id = $2 AND status <> 'replayed'`,
+            [name, d.event.id],
+          );
+        }
+        outcomes.push(claimed.rowCount === 1 ? 'done' : 'skipped');
+      }
+      return outcomes;
+    });
+  }
+
+  async #deadLetter(delivery: Delivery, attemptedAt: Date[], error: unknown): Promise<void> {
+    const e = error instanceof Error ? error : new Error(String(error));
+    await this.#db.query(
+      `INSERT INTO kontor_dead_letters (consumer, event_id, event_seq, event_type, attempts, attempted_at, last_error, last_error_stack)
+       VALUES ($1, $2, $3, $4, $5, $6::timestamptz[], $7, $8)
+       ON CONFLICT (consumer, event_id) DO UPDATE SET status = 'dead',
+         attempts = kontor_dead_letters.attempts + EXCLUDED.attempts,
+         attempted_at = kontor_dead_letters.attempted_at || EXCLUDED.attempted_at,
+         last_error = EXCLUDED.last_error, last_error_stack = EXCLUDED.last_error_stack, updated_at = now()`,
+      [
+        this.definition.name,
+        delivery.event.id,
+        String(delivery.sequence),
+        delivery.event.type,
+        attemptedAt.length,
+        attemptedAt.map((d) => d.toISOString()),
+        `${e.name}: ${e.message}`,
+        e.stack ?? null,
+      ],
+    );
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The transactional outbox, which is also the event log: `publish` writes the event in the
+ * caller's transaction, so it exists exactly when the business write it describes committed.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock, IdGenerator } from '../domain/index.ts';
+import type { Queryable, Tx } from '../store/index.ts';
+import { defaultCatalog, type EventCatalog } from './catalog.ts';
+import type { CloudEvent, StoredEvent } from './envelope.ts';
+
+/** NOTIFY channel the bus listens on; a notification is sent by every publishing transaction. */
+export const EVENTS_CHANNEL = 'kontor_events';
+/** NOTIFY channel for control requests (replays) to running consumers. */
+export const CONTROL_CHANNEL = 'kontor_events_control';
+// Held by publishers until commit so that seq order is commit order (see 0002-events.sql).
+const PUBLISH_LOCK_KEY = 7_204_012;
+
+/** What a publisher supplies; the rest of the envelope is filled in. */
+export interface PublishInput<D = unknown> {
+  type: string;
+  data: D;
+  /** What the event is about, e.g. a bank account id; also the ordering key of ordered consumers. */
+  subject?: string;
+  /** Defaults to `/kontor/<owner flow>`. */
+  source?: string;
+  /** Defaults to a new UUID; pass a deterministic id to make a retried publish idempotent. */
+  id?: string;
+  correlationId?: string;
+  traceparent?: string;
+}
+
+export interface PublishOptions {
+  catalog?: EventCatalog;
+  clock?: Clock;
+  ids?: IdGenerator;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+const uuids: IdGenerator = { next: () => randomUUID() };
+
+/** Validates and builds the envelope of one event without writing it. */
+export function buildEvent(input: PublishInput, options: PublishOptions = {}): CloudEvent {
+  const catalog = options.catalog ?? defaultCatalog;
+  const data = catalog.validate(input.type, input.data);
+  const definition = catalog.find(input.type)!;
+  const id = input.id ?? (options.ids ?? uuids).next();
+  const event: CloudEvent = {
+    specversion: '1.0',
+    id,
+    source: input.source ?? `/kontor/${definition.owner}`,
+    type: input.type,
+    time: (options.clock ?? systemClock).now().toISOString(),
+    datacontenttype: 'application/json',
+    data,
+    // A new business transaction starts with its first event: it correlates by its own id.
+    correlationid: input.correlationId ?? id,
+  };
+  if (input.subject !== undefined) event.subject = input.subject;
+  if (input.traceparent !== undefined) event.traceparent = input.traceparent;
+  return event;
+}
+
+/** Writes one event into the outbox inside `tx`; throws (writing nothing) when its data breaks the schema. */
+export async function publish(tx: Tx, input: PublishInput, options: PublishOptions = {}): Promise<CloudEvent> {
+  const [event] = await publishMany(tx, [input], options);
+  return event!;
+}
+
+/** Writes several events in one statement inside `tx`; all are validated before anything is written. */
+export async function publishMany(tx: Tx, inputs: readonly PublishInput[], options: PublishOptions = {}): Promise<CloudEvent[]> {
+  const events = inputs.map((i) => buildEvent(i, options));
+  if (events.length === 0) return events;
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [PUBLISH_LOCK_KEY]);
+  const cols = 9;
+  const values: unknown[] = [];
+  const tuples = events.map((e, i) => {
+    values.push(e.id, e.type, e.source, e.subject ?? null, e.time, e.correlationid ?? null, e.traceparent ?? null, JSON.stringify(e.data), e.datacontenttype);
+    const b = i * cols;
+    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::timestamptz, $${b + 6}, $${b + 7}, $${b + 8}::jsonb, $${b + 9})`;
+  });
+  await tx.query(
+    `INSERT INTO kontor_events (id, type, source, subject, time, correlation_id, traceparent, data, datacontenttype) VALUES ${tuples.join(', ')}`,
+    values,
+  );
+  // Delivered only on commit, and collapsed to one per transaction by PostgreSQL.
+  await tx.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`);
+  return events;
+}
+
+/** A row of kontor_events as the queries select it. */
+export interface EventRow {
+  seq: bigint;
+  id: string;
+  type: string;
+  source: string;
+  subject: string | null;
+  time: Date | string;
+  datacontenttype: string;
+  correlation_id: string | null;
+  traceparent: string | null;
+  data: unknown;
+  relayed_at: Date | null;
+}
+
+/** The columns every event query selects, in EventRow's shape. */
+export const EVENT_COLUMNS = 'seq, id, type, source, subject, time, datacontenttype, correlation_id, traceparent, data, relayed_at';
+
+/** Turns a kontor_events row into a stored event. */
+export function toStoredEvent(row: EventRow): StoredEvent {
+  const event: CloudEvent = {
+    specversion: '1.0',
+    id: row.id,
+    source: row.source,
+    type: row.type,
+    time: new Date(row.time).toISOString(),
+    datacontenttype: 'application/json',
+    data: row.data,
+  };
+  if (row.subject !== null) event.subject = row.subject;
+  if (row.traceparent !== null) event.traceparent = row.traceparent;
+  if (row.correlation_id !== null) event.correlationid = row.correlation_id;
+  return { sequence: BigInt(row.seq), event, relayedAt: row.relayed_at };
+}
+
+export interface ListEventsInput {
+  type?: string;
+  correlationId?: string;
+  /** Only events after this sequence (exclusive): the cursor of the previous page. */
+  after?: bigint | number | string;
+  /** At most this many (default 100, at most 1000). */
+  limit?: number;
+}
+
+export interface ListEventsResult {
+  events: StoredEvent[];
+  /** Pass as `after` for the next page; null when this page is the last. */
+  nextAfter: bigint | null;
+}
+
+/** Lists stored events in sequence order, e.g. everything that happened in one business transaction. */
+export async function listEvents(db: Queryable, input: ListEventsInput = {}): Promise<ListEventsResult> {
+  const limit = Math.min(Math.max(input.limit ?? 100, 1), 1000);
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (input.type !== undefined) where.push(`type = $${params.push(input.type)}`);
+  if (input.correlationId !== undefined) where.push(`correlation_id = $${params.push(input.correlationId)}`);
+  if (input.after !== undefined) where.push(`seq > $${params.push(String(input.after))}`);
+  const r = await db.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM kontor_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ${limit + 1}`,
+    params,
+  );
+  const rows = r.rows.slice(0, limit);
+  return { events: rows.map(toStoredEvent), nextAfter: r.rows.length > limit ? BigInt(rows.at(-1)!.seq) : null };
+}
+
+/** Reads one stored event by its id. */
+export async function getEvent(db: Queryable, id: string): Promise<StoredEvent | undefined> {
+  const r = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM kontor_events WHERE id = $1`, [id]);
+  return r.rows[0] === undefined ? undefined : toStoredEvent(r.rows[0]);
+}
