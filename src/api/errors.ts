@@ -51,7 +51,12 @@ export function classify(error: AppError): { status: number; type: ErrorType } {
 }
 
 /** Builds an error body. */
-export function errorBody(type: ErrorType, code: string, message: string, details?: Record<string, unknown>): ErrorBody {
+export function errorBody(
+  type: ErrorType,
+  code: string,
+  message: string,
+  details?: Record<string, unknown>,
+): ErrorBody {
   return { error: { type, code, message, ...(details === undefined ? {} : { details }) } };
 }
 
@@ -70,13 +75,24 @@ function fieldIssues(error: FastifyError): FieldIssue[] {
 }
 
 /** Fastify error handler: renders every error in the one body shape. */
-export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function handleError(
+  error: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
   const fe = error as FastifyError;
   if (fe.validation) {
     const issues = fieldIssues(fe);
     return reply
       .status(400)
-      .send(errorBody('invalid_request_error', ErrorCodes.VALIDATION_FAILED, issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues }));
+      .send(
+        errorBody(
+          'invalid_request_error',
+          ErrorCodes.VALIDATION_FAILED,
+          issues.map((i) => `${i.path}: ${i.message}`).join('; '),
+          { issues },
+        ),
+      );
   }
   if (error instanceof AppError) {
     const { status, type } = classify(error);
@@ -88,18 +104,42 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return reply.status(413).send(errorBody('invalid_request_error', ErrorCodes.PAYLOAD_TOO_LARGE, 'the request body is larger than allowed'));
+      return reply
+        .status(413)
+        .send(
+          errorBody(
+            'invalid_request_error',
+            ErrorCodes.PAYLOAD_TOO_LARGE,
+            'the request body is larger than allowed',
+          ),
+        );
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return reply.status(400).send(errorBody('invalid_request_error', ErrorCodes.VALIDATION_FAILED, `malformed JSON body: ${fe.message}`));
+      return reply
+        .status(400)
+        .send(
+          errorBody(
+            'invalid_request_error',
+            ErrorCodes.VALIDATION_FAILED,
+            `malformed JSON body: ${fe.message}`,
+          ),
+        );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return reply.status(415).send(errorBody('invalid_request_error', ErrorCodes.VALIDATION_FAILED, fe.message));
+      return reply
+        .status(415)
+        .send(errorBody('invalid_request_error', ErrorCodes.VALIDATION_FAILED, fe.message));
     default:
       break;
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return reply.status(fe.statusCode).send(errorBody('invalid_request_error', fe.code ?? ErrorCodes.VALIDATION_FAILED, fe.message));
+    return reply
+      .status(fe.statusCode)
+      .send(errorBody('invalid_request_error', fe.code ?? ErrorCodes.VALIDATION_FAILED, fe.message));
   }
   request.log.error({ err: error }, 'unhandled error');
-  return reply.status(500).send(errorBody('api_error', ErrorCodes.INTERNAL, 'internal error; see the server log for the request id'));
+  return reply
+    .status(500)
+    .send(
+      errorBody('api_error', ErrorCodes.INTERNAL, 'internal error; see the server log for the request id'),
+    );
 }

@@ -5,7 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import { ErrorCodes } from '../domain/index.ts';
 import type { ApiServices } from './deps.ts';
 import { errorBody, handleError } from './errors.ts';
@@ -22,8 +27,10 @@ export interface BuildServerOptions {
 
 /** Builds the app (not yet listening); `inject()` drives it in tests. */
 export async function buildServer(services: ApiServices, options: BuildServerOptions = {}): Promise<App> {
+  // Typed as Fastify's base logger so the app's type does not depend on pino's.
+  const loggerInstance: FastifyBaseLogger = services.logger;
   const app = Fastify({
-    loggerInstance: services.logger as FastifyBaseLogger,
+    loggerInstance,
     bodyLimit: services.config.server.bodyLimitBytes,
     // Honour a caller's request id so one id follows a call across systems; otherwise make one.
     genReqId: (req) => {
@@ -39,7 +46,15 @@ export async function buildServer(services: ApiServices, options: BuildServerOpt
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(errorBody('not_found_error', ErrorCodes.NOT_FOUND, `no route ${request.method} ${request.url.split('?')[0]}`)),
+    reply
+      .status(404)
+      .send(
+        errorBody(
+          'not_found_error',
+          ErrorCodes.NOT_FOUND,
+          `no route ${request.method} ${request.url.split('?')[0]}`,
+        ),
+      ),
   );
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
@@ -51,7 +66,8 @@ export async function buildServer(services: ApiServices, options: BuildServerOpt
       info: {
         title: 'Kontor API',
         version: services.version,
-        description: 'Finance-integration hub for Odoo: statements, reconciliation, payments, events and audit.',
+        description:
+          'Finance-integration hub for Odoo: statements, reconciliation, payments, events and audit.',
       },
       servers: [],
       components: {

@@ -8,7 +8,10 @@ export function buildProgram(): Command {
   const program = new Command('kontor')
     .description('Kontor: a governed finance-integration hub for Odoo')
     .version(VERSION, '-v, --version')
-    .option('-c, --config <file>', 'configuration file (default: $KONTOR_CONFIG, ./kontor.yaml, or the demo defaults)')
+    .option(
+      '-c, --config <file>',
+      'configuration file (default: $KONTOR_CONFIG, ./kontor.yaml, or the demo defaults)',
+    )
     .showHelpAfterError();
   for (const register of commands) register(program);
   return program;

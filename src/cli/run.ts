@@ -20,14 +20,21 @@ export function exitCodeFor(error: unknown): number {
 
 /** Prints the error for a person (no stack for expected errors) and sets the exit code. */
 export function reportFailure(error: unknown): void {
-  const message = error instanceof AppError ? `${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const message =
+    error instanceof AppError
+      ? `${error.message}`
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
   const code = error instanceof AppError ? ` [${error.code}]` : '';
   process.stderr.write(`kontor: ${message}${code}\n`);
   process.exitCode = exitCodeFor(error);
 }
 
 /** Wraps an async action so that a failure exits with the right code. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);

@@ -15,8 +15,12 @@ export class ConfigError extends AppError {
 
   constructor(file: string | undefined, issues: FieldIssue[]) {
     const where = file ?? 'configuration';
-    const lines = issues.map((i) => `  ${i.line === undefined ? '' : `line ${i.line}: `}${i.path}: ${i.message}`);
-    super(ErrorCodes.CONFIG_INVALID, `${where} is invalid:\n${lines.join('\n')}`, { details: { file, issues } });
+    const lines = issues.map(
+      (i) => `  ${i.line === undefined ? '' : `line ${i.line}: `}${i.path}: ${i.message}`,
+    );
+    super(ErrorCodes.CONFIG_INVALID, `${where} is invalid:\n${lines.join('\n')}`, {
+      details: { file, issues },
+    });
     this.name = 'ConfigError';
     this.issues = issues;
     this.file = file;
@@ -53,11 +57,15 @@ function findSecretKeys(node: unknown, path: (string | number)[], out: (string |
 /** Parses and validates configuration text; `file` is only used in messages and for relative paths. */
 export function parseConfig(text: string, file?: string): KontorConfig {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
-      doc.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0] ?? e.message, line: e.linePos?.[0].line })),
+      doc.errors.map((e) => ({
+        path: '(yaml)',
+        message: e.message.split('\n')[0] ?? e.message,
+        line: e.linePos?.[0].line,
+      })),
     );
   }
   const secretKeys: (string | number)[][] = [];
@@ -90,7 +98,8 @@ export function parseConfig(text: string, file?: string): KontorConfig {
     const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
     config.dataDir = abs(config.dataDir);
     if (config.secretsFile !== undefined) config.secretsFile = abs(config.secretsFile);
-    for (const account of config.bankAccounts) if (account.inbox !== undefined) account.inbox = abs(account.inbox);
+    for (const account of config.bankAccounts)
+      if (account.inbox !== undefined) account.inbox = abs(account.inbox);
   }
   return config;
 }
@@ -99,7 +108,10 @@ export function parseConfig(text: string, file?: string): KontorConfig {
  * Finds and loads the configuration: `--config`, then KONTOR_CONFIG, then ./kontor.yaml; with
  * none of them, the built-in demo defaults (embedded database, sandbox Odoo).
  */
-export function loadConfig(explicitPath: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function loadConfig(
+  explicitPath: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): LoadedConfig {
   const path = explicitPath ?? env.KONTOR_CONFIG ?? (existsSync('kontor.yaml') ? 'kontor.yaml' : undefined);
   if (path === undefined) {
     return { config: parseConfig(DEMO_CONFIG), file: undefined };
@@ -108,7 +120,12 @@ export function loadConfig(explicitPath: string | undefined, env: NodeJS.Process
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError(path, [{ path: '(file)', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+    throw new ConfigError(path, [
+      {
+        path: '(file)',
+        message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      },
+    ]);
   }
   return { config: parseConfig(text, path), file: resolve(path) };
 }
@@ -130,20 +147,29 @@ bankAccounts:
 `;
 
 /** Reads KEY=VALUE lines of a secrets file (comments with #); the environment wins over it. */
-export function loadSecrets(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function loadSecrets(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const secrets: Record<string, string> = {};
   if (file !== undefined) {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new ConfigError(file, [{ path: 'secretsFile', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+      throw new ConfigError(file, [
+        {
+          path: 'secretsFile',
+          message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        },
+      ]);
     }
     text.split(/\r?\n/).forEach((line, i) => {
       const trimmed = line.trim();
       if (trimmed === '' || trimmed.startsWith('#')) return;
       const eq = trimmed.indexOf('=');
-      if (eq <= 0) throw new ConfigError(file, [{ path: '(secrets)', message: 'expected KEY=VALUE', line: i + 1 }]);
+      if (eq <= 0)
+        throw new ConfigError(file, [{ path: '(secrets)', message: 'expected KEY=VALUE', line: i + 1 }]);
       secrets[trimmed.slice(0, eq).trim()] = trimmed.slice(eq + 1).trim();
     });
   }

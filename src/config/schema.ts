@@ -74,7 +74,11 @@ export const configSchema = z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8420),
-        bodyLimitBytes: z.number().int().positive().default(10 * 1024 * 1024),
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(10 * 1024 * 1024),
       })
       .prefault({}),
     /** Directory of the embedded database and other local state. */
@@ -91,7 +95,8 @@ export const configSchema = z
     const seen = (list: { id: string }[], key: 'entities' | 'bankAccounts') => {
       const ids = new Set<string>();
       list.forEach((item, i) => {
-        if (ids.has(item.id)) ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `duplicate id "${item.id}"` });
+        if (ids.has(item.id))
+          ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `duplicate id "${item.id}"` });
         ids.add(item.id);
       });
       return ids;
@@ -108,13 +113,23 @@ export const configSchema = z
         });
       }
       if (account.iban !== undefined) {
-        if (ibans.has(account.iban)) ctx.addIssue({ code: 'custom', path: ['bankAccounts', i, 'iban'], message: 'the same IBAN is configured twice' });
+        if (ibans.has(account.iban))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['bankAccounts', i, 'iban'],
+            message: 'the same IBAN is configured twice',
+          });
         ibans.add(account.iban);
       }
     });
     const names = new Set<string>();
     config.schedules.forEach((s, i) => {
-      if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['schedules', i, 'name'], message: `duplicate schedule "${s.name}"` });
+      if (names.has(s.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['schedules', i, 'name'],
+          message: `duplicate schedule "${s.name}"`,
+        });
       names.add(s.name);
     });
   });

@@ -11,7 +11,9 @@ export interface IdGenerator {
 }
 
 /** A clock that always answers the same instant, for tests. */
-export function fixedClock(at: Date | number): Clock & { set(at: Date | number): void; advance(ms: number): void } {
+export function fixedClock(
+  at: Date | number,
+): Clock & { set(at: Date | number): void; advance(ms: number): void } {
   let current = typeof at === 'number' ? at : at.getTime();
   return {
     now: () => new Date(current),

@@ -8,7 +8,14 @@ export type CurrencyCode = string & { readonly __brand: 'CurrencyCode' };
 const exponents = new Map<string, number>(
   currencyCodes.data
     // Precious metals, test and SDR codes (X..) have no minor unit in ISO 4217 ("N.A."); they are not money here.
-    .filter((c) => !c.code.startsWith('X') || c.code === 'XAF' || c.code === 'XOF' || c.code === 'XPF' || c.code === 'XCD')
+    .filter(
+      (c) =>
+        !c.code.startsWith('X') ||
+        c.code === 'XAF' ||
+        c.code === 'XOF' ||
+        c.code === 'XPF' ||
+        c.code === 'XCD',
+    )
     .map((c) => [c.code, c.digits]),
 );
 
@@ -33,7 +40,8 @@ export function parseCurrency(code: string): CurrencyCode {
 /** Number of decimal places of the currency's minor unit. */
 export function currencyExponent(code: CurrencyCode): number {
   const e = exponents.get(code);
-  if (e === undefined) throw new ValidationError(`unknown currency "${code}"`, [], { code: ErrorCodes.UNKNOWN_CURRENCY });
+  if (e === undefined)
+    throw new ValidationError(`unknown currency "${code}"`, [], { code: ErrorCodes.UNKNOWN_CURRENCY });
   return e;
 }
 

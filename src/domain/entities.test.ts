@@ -44,8 +44,18 @@ describe('statement schema', () => {
       format: 'camt.053.001.08',
       account: { iban: 'DE89370400440532013000', currency: 'EUR' },
       lines: [
-        { entryRef: 'E1', status: 'booked', bookingDate: '2026-11-02', amount: { amount: '10.00', currency: 'EUR' } },
-        { entryRef: 'E2', status: 'booked', bookingDate: '2026-11-02', amount: { amount: '10.001', currency: 'EUR' } },
+        {
+          entryRef: 'E1',
+          status: 'booked',
+          bookingDate: '2026-11-02',
+          amount: { amount: '10.00', currency: 'EUR' },
+        },
+        {
+          entryRef: 'E2',
+          status: 'booked',
+          bookingDate: '2026-11-02',
+          amount: { amount: '10.001', currency: 'EUR' },
+        },
       ],
     };
     assert.throws(
@@ -79,7 +89,7 @@ describe('payment order schema', () => {
     };
     const r = paymentOrderSchema.safeParse(order);
     assert.equal(r.success, false);
-    const paths = r.error!.issues.map((i) => i.path.join('.'));
+    const paths = r.error.issues.map((i) => i.path.join('.'));
     assert.ok(paths.includes('lines.0.creditorIban'));
     assert.ok(paths.includes('lines.0.remittance'));
   });

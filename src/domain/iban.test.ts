@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bankAccountSchema, ibanSchema, isIban, maskIban, parseBic, parseIban, parseWith, ValidationError } from './index.ts';
+import {
+  bankAccountSchema,
+  ibanSchema,
+  isIban,
+  maskIban,
+  parseBic,
+  parseIban,
+  parseWith,
+  ValidationError,
+} from './index.ts';
 
 describe('IBAN', () => {
   it('normalises spacing and case and validates check digits', () => {
@@ -12,7 +21,11 @@ describe('IBAN', () => {
   it('names the reason and never echoes the full IBAN', () => {
     assert.throws(
       () => parseIban('DE89370400440532013001'),
-      (e: unknown) => e instanceof ValidationError && e.code === 'INVALID_IBAN' && /mod 97/.test(e.message) && !e.message.includes('0532013001'),
+      (e: unknown) =>
+        e instanceof ValidationError &&
+        e.code === 'INVALID_IBAN' &&
+        /mod 97/.test(e.message) &&
+        !e.message.includes('0532013001'),
     );
     assert.throws(() => parseIban('ZZ89370400440532013000'), /unknown country/);
   });
@@ -35,7 +48,12 @@ describe('schemas name the field path', () => {
   it('reports bankAccount.iban', () => {
     assert.equal(ibanSchema.safeParse('DE89370400440532013000').success, true);
     assert.throws(
-      () => parseWith(bankAccountSchema, { id: 'a', iban: 'DE00370400440532013000', currency: 'EUR' }, 'bank account'),
+      () =>
+        parseWith(
+          bankAccountSchema,
+          { id: 'a', iban: 'DE00370400440532013000', currency: 'EUR' },
+          'bank account',
+        ),
       (e: unknown) => e instanceof ValidationError && e.issues[0]?.path === 'iban',
     );
     assert.throws(

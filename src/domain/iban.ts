@@ -1,5 +1,11 @@
 /** IBAN and BIC: validation (ibantools), normal form, and masking for logs. */
-import { electronicFormatIBAN, validateBIC, validateIBAN, ValidationErrorsBIC, ValidationErrorsIBAN } from 'ibantools';
+import {
+  electronicFormatIBAN,
+  validateBIC,
+  validateIBAN,
+  ValidationErrorsBIC,
+  ValidationErrorsIBAN,
+} from 'ibantools';
 import { z } from 'zod';
 import { ErrorCodes, ValidationError } from './errors.ts';
 
@@ -31,7 +37,9 @@ export function ibanProblem(input: string): string | undefined {
 export function parseIban(input: string): Iban {
   const problem = ibanProblem(input);
   if (problem !== undefined) {
-    throw new ValidationError(`invalid IBAN ${maskIban(input)}: ${problem}`, [], { code: ErrorCodes.INVALID_IBAN });
+    throw new ValidationError(`invalid IBAN ${maskIban(input)}: ${problem}`, [], {
+      code: ErrorCodes.INVALID_IBAN,
+    });
   }
   return (electronicFormatIBAN(input) ?? '') as Iban;
 }
@@ -48,7 +56,11 @@ export function parseBic(input: string): Bic {
   if (!result.valid) {
     const why = result.errorCodes
       .map((c) =>
-        c === ValidationErrorsBIC.NoBICCountry ? 'unknown country code' : c === ValidationErrorsBIC.NoBICProvided ? 'no BIC given' : 'wrong format',
+        c === ValidationErrorsBIC.NoBICCountry
+          ? 'unknown country code'
+          : c === ValidationErrorsBIC.NoBICProvided
+            ? 'no BIC given'
+            : 'wrong format',
       )
       .join(', ');
     throw new ValidationError(`invalid BIC "${bic}": ${why}`, [], { code: ErrorCodes.INVALID_BIC });

@@ -23,10 +23,15 @@ export const invoiceSchema = z
     message: 'residual must be in the invoice currency',
     path: ['residual', 'currency'],
   })
-  .refine((i) => (i.residual.amount < 0n ? -i.residual.amount : i.residual.amount) <= (i.amount.amount < 0n ? -i.amount.amount : i.amount.amount), {
-    message: 'residual cannot exceed the invoice amount',
-    path: ['residual', 'amount'],
-  });
+  .refine(
+    (i) =>
+      (i.residual.amount < 0n ? -i.residual.amount : i.residual.amount) <=
+      (i.amount.amount < 0n ? -i.amount.amount : i.amount.amount),
+    {
+      message: 'residual cannot exceed the invoice amount',
+      path: ['residual', 'amount'],
+    },
+  );
 export type Invoice = z.infer<typeof invoiceSchema>;
 
 /** A payment received or made, as registered in Odoo. */

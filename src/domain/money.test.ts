@@ -44,17 +44,37 @@ describe('parseMoney', () => {
     assert.equal(parseMoney('1.234', 'KWD').amount, 1234n);
     assert.equal(parseMoney('12,34', 'EUR', { decimalSeparator: ',' }).amount, 1234n);
     assert.equal(parseMoney('0.10', 'EUR').amount, 10n);
-    assert.equal(parseMoney('1.500', 'EUR').amount, 150n, 'trailing zeros beyond the exponent carry no value');
+    assert.equal(
+      parseMoney('1.500', 'EUR').amount,
+      150n,
+      'trailing zeros beyond the exponent carry no value',
+    );
     assert.equal(parseMoney('99999999999999999999.99', 'EUR').amount, 9999999999999999999999n);
   });
 
   it('rejects more decimals than the currency has, instead of rounding', () => {
-    assert.throws(() => parseMoney('1.001', 'EUR'), (e: unknown) => e instanceof ValidationError && /3 decimals but EUR has 2/.test(e.message));
+    assert.throws(
+      () => parseMoney('1.001', 'EUR'),
+      (e: unknown) => e instanceof ValidationError && /3 decimals but EUR has 2/.test(e.message),
+    );
     assert.throws(() => parseMoney('1.5', 'JPY'), { code: 'INVALID_MONEY' });
   });
 
   it('rejects NaN, Infinity, exponents, empty and thousands separators', () => {
-    for (const bad of ['NaN', 'Infinity', '-Infinity', '1e3', '', ' ', '1,000.00', '1.2.3', '--1', '.5', '0x10', '1 000']) {
+    for (const bad of [
+      'NaN',
+      'Infinity',
+      '-Infinity',
+      '1e3',
+      '',
+      ' ',
+      '1,000.00',
+      '1.2.3',
+      '--1',
+      '.5',
+      '0x10',
+      '1 000',
+    ]) {
       assert.throws(() => parseMoney(bad, 'EUR'), { code: 'INVALID_MONEY' }, bad);
     }
   });
@@ -62,12 +82,21 @@ describe('parseMoney', () => {
   it('round-trips every amount of every exponent (property)', () => {
     const currencies = ['JPY', 'EUR', 'KWD', 'CLF'];
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.constantFrom(...currencies), (amount, ccy) => {
-        const m = money(amount, ccy);
-        const text = formatMoney(m);
-        assert.equal(parseMoney(text, ccy).amount, amount);
-        assert.match(text, currencyExponent(m.currency) === 0 ? /^-?\d+$/ : new RegExp(`^-?\\d+\\.\\d{${currencyExponent(m.currency)}}$`));
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }),
+        fc.constantFrom(...currencies),
+        (amount, ccy) => {
+          const m = money(amount, ccy);
+          const text = formatMoney(m);
+          assert.equal(parseMoney(text, ccy).amount, amount);
+          assert.match(
+            text,
+            currencyExponent(m.currency) === 0
+              ? /^-?\d+$/
+              : new RegExp(`^-?\\d+\\.\\d{${currencyExponent(m.currency)}}$`),
+          );
+        },
+      ),
     );
   });
 
@@ -100,7 +129,10 @@ describe('allocate', () => {
   });
 
   it('handles negative amounts and zero ratios', () => {
-    assert.deepEqual(allocate(money(-100n, 'EUR'), [1, 0, 1]).map((m) => m.amount), [-50n, 0n, -50n]);
+    assert.deepEqual(
+      allocate(money(-100n, 'EUR'), [1, 0, 1]).map((m) => m.amount),
+      [-50n, 0n, -50n],
+    );
     assert.throws(() => allocate(money(1n, 'EUR'), [0, 0]), { code: 'INVALID_MONEY' });
     assert.throws(() => allocate(money(1n, 'EUR'), [-1, 2]), { code: 'INVALID_MONEY' });
     assert.throws(() => allocate(money(1n, 'EUR'), [0.5]), { code: 'INVALID_MONEY' });
@@ -110,16 +142,24 @@ describe('allocate', () => {
     fc.assert(
       fc.property(
         fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }),
-        fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 1, maxLength: 20 }).filter((r) => r.some((x) => x > 0)),
+        fc
+          .array(fc.integer({ min: 0, max: 1000 }), { minLength: 1, maxLength: 20 })
+          .filter((r) => r.some((x) => x > 0)),
         (amount, ratios) => {
           const parts = allocate(money(amount, 'EUR'), ratios);
           assert.equal(parts.length, ratios.length);
-          assert.equal(parts.reduce((a, p) => a + p.amount, 0n), amount);
+          assert.equal(
+            parts.reduce((a, p) => a + p.amount, 0n),
+            amount,
+          );
           const total = BigInt(ratios.reduce((a, b) => a + b, 0));
           parts.forEach((p, i) => {
             const exactTimesTotal = amount * BigInt(ratios[i]!);
             const diff = p.amount * total - exactTimesTotal;
-            assert.ok((diff < 0n ? -diff : diff) < total, 'each share is within one minor unit of its exact value');
+            assert.ok(
+              (diff < 0n ? -diff : diff) < total,
+              'each share is within one minor unit of its exact value',
+            );
           });
         },
       ),

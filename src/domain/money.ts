@@ -46,7 +46,8 @@ export function parseMoney(input: string, currency: string, options: ParseMoneyO
     text = text.replace(',', '.');
   }
   const m = DECIMAL.exec(text);
-  if (!m) throw invalid(`"${input}" is not a decimal amount (expected digits with an optional sign and decimals)`);
+  if (!m)
+    throw invalid(`"${input}" is not a decimal amount (expected digits with an optional sign and decimals)`);
   const [, sign, whole = '0', fraction = ''] = m;
   const exponent = currencyExponent(code);
   // Trailing zeros beyond the exponent carry no value ("1.500" EUR is exact); other digits would be lost.
@@ -120,7 +121,9 @@ export function sum(values: readonly Money[], currency: string): Money {
   let total = 0n;
   for (const v of values) {
     if (v.currency !== code) {
-      throw new ValidationError(`cannot sum ${v.currency} into ${code}`, [], { code: ErrorCodes.CURRENCY_MISMATCH });
+      throw new ValidationError(`cannot sum ${v.currency} into ${code}`, [], {
+        code: ErrorCodes.CURRENCY_MISMATCH,
+      });
     }
     total += v.amount;
   }

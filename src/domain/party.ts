@@ -38,7 +38,10 @@ export const partySchema = z.object({
   id: z.string().min(1),
   name: z.string().min(1),
   kind: z.enum(['customer', 'vendor', 'both', 'other']),
-  country: z.string().regex(/^[A-Z]{2}$/).optional(),
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .optional(),
   vatId: z.string().optional(),
   odooPartnerId: z.number().int().positive().optional(),
   bankAccounts: z.array(z.object({ iban: ibanSchema, bic: bicSchema.optional() })).default([]),

@@ -12,5 +12,8 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: 
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const issues = zodIssues(r.error);
-  throw new ValidationError(`invalid ${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  throw new ValidationError(
+    `invalid ${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    issues,
+  );
 }

@@ -3,7 +3,14 @@
  * migrations, and the data-directory lock.
  */
 export type { Db, Queryable, QueryResult, Tx, DbKind } from './db.ts';
-export { openDb, openStore, checkDatabaseUrl, recordStart, type StoreOptions, type InstanceInfo } from './open.ts';
+export {
+  openDb,
+  openStore,
+  checkDatabaseUrl,
+  recordStart,
+  type StoreOptions,
+  type InstanceInfo,
+} from './open.ts';
 export { migrate, migrationStatus, loadMigrations, type Migration, type MigrationStatus } from './migrate.ts';
 export { openPglite } from './pglite.ts';
 export { openPostgres, redactUrl } from './postgres.ts';

@@ -35,14 +35,23 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     .filter((f) => f.endsWith('.sql'))
     .map((file) => {
       const m = FILE.exec(file);
-      if (!m) throw new AppError(ErrorCodes.INTERNAL, `migration file name "${file}" is not NNNN-kebab-name.sql`);
+      if (!m)
+        throw new AppError(ErrorCodes.INTERNAL, `migration file name "${file}" is not NNNN-kebab-name.sql`);
       const sql = readFileSync(`${dir}/${file}`, 'utf8');
-      return { version: Number(m[1]), name: m[2]!, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+      return {
+        version: Number(m[1]),
+        name: m[2]!,
+        sql,
+        checksum: createHash('sha256').update(sql).digest('hex'),
+      };
     })
     .sort((a, b) => a.version - b.version);
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) {
-      throw new AppError(ErrorCodes.INTERNAL, `migrations must be numbered 0001, 0002… without gaps; found ${m.version} at position ${i + 1}`);
+      throw new AppError(
+        ErrorCodes.INTERNAL,
+        `migrations must be numbered 0001, 0002… without gaps; found ${m.version} at position ${i + 1}`,
+      );
     }
   });
   return migrations;
@@ -101,7 +110,11 @@ export async function migrate(db: Db, migrations = loadMigrations()): Promise<Mi
       // One transaction for all pending steps keeps "all or nothing" simple: a failing
       // migration leaves the schema exactly as it was.
       await tx.exec(m.sql);
-      await tx.query('INSERT INTO kontor_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
+      await tx.query('INSERT INTO kontor_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+        m.version,
+        m.name,
+        m.checksum,
+      ]);
     }
     return pending;
   });

@@ -19,7 +19,10 @@ export function checkDatabaseUrl(url: string): void {
   try {
     parsed = new URL(url);
   } catch {
-    throw new AppError(ErrorCodes.DATABASE_URL_INVALID, `KONTOR_DATABASE_URL "${redactUrl(url)}" is not a URL; expected postgres://user@host:5432/database`);
+    throw new AppError(
+      ErrorCodes.DATABASE_URL_INVALID,
+      `KONTOR_DATABASE_URL "${redactUrl(url)}" is not a URL; expected postgres://user@host:5432/database`,
+    );
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     throw new AppError(

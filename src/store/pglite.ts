@@ -37,7 +37,11 @@ export async function openPglite(options: OpenPgliteOptions = {}): Promise<Db> {
     await pg.waitReady;
   } catch (e) {
     lock?.release();
-    throw new AppError(ErrorCodes.DATABASE_UNREACHABLE, `could not open the embedded database at ${dataPath ?? 'memory'}: ${(e as Error).message}`, { cause: e });
+    throw new AppError(
+      ErrorCodes.DATABASE_UNREACHABLE,
+      `could not open the embedded database at ${dataPath ?? 'memory'}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   return new PgliteDb(pg, lock, dataPath);
 }
@@ -68,7 +72,10 @@ class PgliteDb implements Db {
     }
   }
 
-  async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+  async query<R = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<R>> {
     this.#assertOutsideTransaction();
     return this.#mutex.run(() => this.#raw<R>(sql, params));
   }
@@ -84,11 +91,13 @@ class PgliteDb implements Db {
       let open = true;
       const tx: Tx = {
         query: async <R>(sql: string, params?: readonly unknown[]) => {
-          if (!open) throw new AppError(ErrorCodes.INTERNAL, 'transaction handle used after the transaction ended');
+          if (!open)
+            throw new AppError(ErrorCodes.INTERNAL, 'transaction handle used after the transaction ended');
           return this.#raw<R>(sql, params);
         },
         exec: async (sql: string) => {
-          if (!open) throw new AppError(ErrorCodes.INTERNAL, 'transaction handle used after the transaction ended');
+          if (!open)
+            throw new AppError(ErrorCodes.INTERNAL, 'transaction handle used after the transaction ended');
           await this.#pg.exec(sql);
         },
       };

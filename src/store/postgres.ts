@@ -66,7 +66,10 @@ class PostgresDb implements Db {
     this.description = `PostgreSQL ${url}`;
   }
 
-  async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+  async query<R = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<R>> {
     if (inTransaction.getStore() === this.#owner) {
       throw new AppError(ErrorCodes.INTERNAL, 'db.query called inside db.transaction: use the tx handle');
     }
@@ -86,12 +89,14 @@ class PostgresDb implements Db {
     let open = true;
     const tx: Tx = {
       query: async <R>(sql: string, params?: readonly unknown[]) => {
-        if (!open) throw new AppError(ErrorCodes.INTERNAL, 'transaction handle used after the transaction ended');
+        if (!open)
+          throw new AppError(ErrorCodes.INTERNAL, 'transaction handle used after the transaction ended');
         const r = await client.query(sql, params as unknown[] | undefined);
         return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
       },
       exec: async (sql: string) => {
-        if (!open) throw new AppError(ErrorCodes.INTERNAL, 'transaction handle used after the transaction ended');
+        if (!open)
+          throw new AppError(ErrorCodes.INTERNAL, 'transaction handle used after the transaction ended');
         await client.query(sql);
       },
     };

@@ -39,7 +39,11 @@ export const healthRoutes: RouteModule = async (app, services) => {
         const status = await migrationStatus(services.db);
         checks.push(
           status.pending.length === 0
-            ? { name: 'store', ok: true, detail: `${services.db.kind}, schema version ${status.databaseVersion}` }
+            ? {
+                name: 'store',
+                ok: true,
+                detail: `${services.db.kind}, schema version ${status.databaseVersion}`,
+              }
             : { name: 'store', ok: false, detail: `${status.pending.length} migration(s) pending` },
         );
       } catch (e) {
@@ -58,5 +62,7 @@ export const healthRoutes: RouteModule = async (app, services) => {
     },
   );
 
-  app.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
 };

@@ -21,7 +21,9 @@ export function registerMigrate(program: Command): void {
           const db = await openDb({ databaseUrl: secrets.KONTOR_DATABASE_URL, dataDir });
           try {
             const s = await migrationStatus(db);
-            process.stdout.write(`${db.description}: schema version ${s.databaseVersion} of ${s.codeVersion}, ${s.pending.length} pending\n`);
+            process.stdout.write(
+              `${db.description}: schema version ${s.databaseVersion} of ${s.codeVersion}, ${s.pending.length} pending\n`,
+            );
           } finally {
             await db.close();
           }

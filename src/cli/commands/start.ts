@@ -9,13 +9,21 @@ export function registerStart(program: Command): void {
   program
     .command('start')
     .description('start the hub (embedded database and sandbox Odoo unless configured otherwise)')
-    .option('-c, --config <file>', 'configuration file (default: $KONTOR_CONFIG, ./kontor.yaml, or the demo defaults)')
+    .option(
+      '-c, --config <file>',
+      'configuration file (default: $KONTOR_CONFIG, ./kontor.yaml, or the demo defaults)',
+    )
     .action(
       action(async (opts: { config?: string }) => {
-        const { config, file } = loadConfig(opts.config ?? (program.opts<{ config?: string }>().config));
+        const { config, file } = loadConfig(opts.config ?? program.opts<{ config?: string }>().config);
         const kontor = await startKontor({ config });
-        kontor.services.logger.info({ config: file ?? '(demo defaults)', url: kontor.url }, 'Kontor is running');
-        process.stdout.write(`Kontor ${kontor.services.version} listening on ${kontor.url} (config: ${file ?? 'demo defaults'})\n`);
+        kontor.services.logger.info(
+          { config: file ?? '(demo defaults)', url: kontor.url },
+          'Kontor is running',
+        );
+        process.stdout.write(
+          `Kontor ${kontor.services.version} listening on ${kontor.url} (config: ${file ?? 'demo defaults'})\n`,
+        );
         await new Promise<void>((resolve) => {
           const onSignal = (signal: NodeJS.Signals) => {
             kontor.services.logger.info({ signal }, 'shutting down: finishing in-flight requests');
