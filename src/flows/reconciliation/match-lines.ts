@@ -1,0 +1,692 @@
+/** The matching engine: bank lines against open items through the index, rule by rule, with a score and an explanation. */
+import { AppError, ErrorCodes, formatMoney, money } from '../../domain/index.ts';
+import { convertLineAmount, type ConvertedAmount } from './fx.ts';
+import {
+  amountKey,
+  buildOpenItemIndex,
+  type IndexedItem,
+  type OpenItemIndex,
+  partnerKey,
+  referenceKey,
+  type ReferenceHit,
+  toDayNumber,
+} from './open-item-index.ts';
+import {
+  extractReferenceCandidates,
+  formatRfReference,
+  hasValidRfCheckDigits,
+  isRfShaped,
+  rfBody,
+} from './reference.ts';
+import { type ReconciliationRules, resolveToleranceMinor } from './rules.ts';
+import { findSubsets } from './subset-sum.ts';
+import type {
+  Allocation,
+  BankLine,
+  MatchContext,
+  MatchProposal,
+  MatchReason,
+  OpenItem,
+  RuleId,
+  WriteOff,
+} from './types.ts';
+
+/** What one rule concluded for one line, before the decision. */
+interface Outcome {
+  readonly rule: RuleId;
+  readonly confidence: number;
+  readonly reason?: MatchReason;
+  readonly currency: string;
+  /** The line's amount in `currency` (signed minor units). */
+  readonly lineAmount: bigint;
+  readonly basis: ConvertedAmount['basis'];
+  readonly allocations: readonly { entry: IndexedItem; amount: bigint }[];
+  readonly candidateIds?: readonly string[];
+  readonly explanation: string;
+  /** The one partner the evidence points at, for the rules after this one. */
+  readonly partnerHint?: string;
+}
+
+/** Per-run state: what is still open on each item after the lines already matched in this run. */
+interface RunState {
+  readonly index: OpenItemIndex;
+  readonly remaining: bigint[];
+  readonly rules: ReconciliationRules;
+  readonly context: MatchContext;
+  readonly toleranceCache: Map<string, bigint>;
+}
+
+/** One line with the facts every rule needs, computed once. */
+interface LineFacts {
+  readonly line: BankLine;
+  readonly day: number;
+  /** Partner known from the counterparty IBAN, if any. */
+  readonly ibanPartner: string | undefined;
+  readonly conversions: Map<string, ConvertedAmount | undefined>;
+}
+
+const abs = (v: bigint): bigint => (v < 0n ? -v : v);
+
+function tolerance(
+  state: RunState,
+  currency: string,
+  amount: bigint,
+  basis: ConvertedAmount['basis'],
+): bigint {
+  let base = state.toleranceCache.get(currency);
+  if (base === undefined) {
+    base = resolveToleranceMinor(state.rules, currency);
+    state.toleranceCache.set(currency, base);
+  }
+  // A provided rate is not the rate the bank booked at: widen by basis points of the amount.
+  if (basis === 'rate') return base + (abs(amount) * BigInt(state.rules.tolerance.fxBasisPoints)) / 10_000n;
+  return base;
+}
+
+function convert(facts: LineFacts, currency: string, context: MatchContext): ConvertedAmount | undefined {
+  if (facts.conversions.has(currency)) return facts.conversions.get(currency);
+  const c = convertLineAmount(facts.line, currency, context);
+  facts.conversions.set(currency, c);
+  return c;
+}
+
+const kindLabel: Record<OpenItem['kind'], string> = {
+  customer_invoice: 'invoice',
+  vendor_bill: 'bill',
+  customer_credit_note: 'credit note',
+  vendor_credit_note: 'credit note',
+};
+
+const show = (amount: bigint, currency: string): string =>
+  `${formatMoney(money(amount, currency))} ${currency}`;
+const label = (e: IndexedItem): string => `${kindLabel[e.item.kind]} ${e.item.number}`;
+
+function basisNote(c: ConvertedAmount, currency: string): string {
+  if (c.basis === 'instructed') return `; instructed amount ${show(c.amount, currency)}`;
+  if (c.basis === 'rate') return `; converted at the provided rate ${c.rate} to ${show(c.amount, currency)}`;
+  return '';
+}
+
+function dayNote(facts: LineFacts, e: IndexedItem): string {
+  const d = facts.day - e.dueDay;
+  if (d === 0) return '; paid on the due date';
+  return d > 0 ? `; paid ${d} days after the due date` : `; paid ${-d} days before the due date`;
+}
+
+/**
+ * Judges one uniquely identified item against the line: equal, within tolerance (write-off), smaller
+ * (partial payment) or larger than what is open. `base` is the confidence of how the item was found.
+ */
+function judgeSingle(
+  state: RunState,
+  facts: LineFacts,
+  entry: IndexedItem,
+  rule: RuleId,
+  base: number,
+  evidence: string,
+): Outcome | undefined {
+  const c = convert(facts, entry.currency, state.context);
+  const ids = [entry.item.id];
+  if (c === undefined) {
+    return {
+      rule,
+      confidence: 0,
+      reason: 'CURRENCY_MISMATCH',
+      currency: facts.line.amount.currency,
+      lineAmount: facts.line.amount.amount,
+      basis: 'same',
+      allocations: [],
+      candidateIds: ids,
+      explanation: `${evidence} ${label(entry)} in ${entry.currency}, but the line is in ${facts.line.amount.currency} with no instructed amount or rate`,
+    };
+  }
+  const rem = state.remaining[entry.ordinal]!;
+  const lineAmount = c.amount;
+  const note = basisNote(c, entry.currency);
+  const common = { rule, currency: entry.currency, lineAmount, basis: c.basis };
+  if (rem === 0n || lineAmount === 0n || rem > 0n !== lineAmount > 0n) {
+    return {
+      ...common,
+      confidence: 0.1,
+      reason: 'AMOUNT_MISMATCH',
+      allocations: [],
+      candidateIds: ids,
+      explanation: `${evidence} ${label(entry)}${note}; but ${rem === 0n ? 'it is already fully allocated in this run' : 'the line goes the other way'}`,
+    };
+  }
+  // The partner behind the IBAN and the item's partner disagree: a third party paying, or a
+  // mistyped reference that hit someone else's invoice. A person decides.
+  const partnerClash = facts.ibanPartner !== undefined && facts.ibanPartner !== entry.item.partnerId;
+  const partnerAgrees = facts.ibanPartner !== undefined && !partnerClash;
+  const cap = (v: number): number => (partnerClash ? Math.min(v, 0.6) : v);
+  const clashReason: MatchReason | undefined = partnerClash ? 'PARTNER_MISMATCH' : undefined;
+  const clashNote = partnerClash ? `; but the counterparty IBAN belongs to partner ${facts.ibanPartner}` : '';
+  const diff = lineAmount - rem;
+  const tol = tolerance(state, entry.currency, lineAmount, c.basis);
+  const approx = c.basis === 'rate' ? 0.03 : 0;
+  if (diff === 0n) {
+    return {
+      ...common,
+      confidence: cap(base - approx),
+      ...(clashReason ? { reason: clashReason } : {}),
+      allocations: [{ entry, amount: rem }],
+      explanation: `${evidence} ${label(entry)}${note}; amount equal${partnerAgrees ? '; partner confirmed by IBAN' : ''}${clashNote}`,
+    };
+  }
+  if (abs(diff) <= tol) {
+    return {
+      ...common,
+      confidence: cap(base - 0.04 - approx),
+      ...(clashReason ? { reason: clashReason } : {}),
+      allocations: [{ entry, amount: rem }],
+      explanation: `${evidence} ${label(entry)}${note}; difference ${show(diff, entry.currency)} within tolerance, written off${clashNote}`,
+    };
+  }
+  if (abs(lineAmount) < abs(rem)) {
+    // A partial payment is trusted only when the item was identified by reference and the payer is
+    // the item's partner; a mistyped reference hitting another invoice looks exactly like this.
+    const confidence =
+      rule === 'reference' && partnerAgrees && c.basis !== 'rate' ? base - 0.06 : Math.min(base, 0.8) - 0.1;
+    return {
+      ...common,
+      confidence: cap(confidence),
+      reason: clashReason ?? 'PARTIAL_PAYMENT',
+      allocations: [{ entry, amount: lineAmount }],
+      explanation: `${evidence} ${label(entry)}${note}; partial payment of ${show(lineAmount, entry.currency)}, ${show(rem - lineAmount, entry.currency)} stays open${partnerAgrees ? '; partner confirmed by IBAN' : ''}${clashNote}`,
+    };
+  }
+  return {
+    ...common,
+    confidence: 0.2,
+    reason: 'AMOUNT_MISMATCH',
+    allocations: [],
+    candidateIds: ids,
+    explanation: `${evidence} ${label(entry)}${note}; but the line exceeds the open ${show(rem, entry.currency)} by ${show(diff, entry.currency)}`,
+  };
+}
+
+/** Rule 1: structured reference (valid RF), payment reference or number, in the remittance text or the bank's reference fields. */
+function matchByReference(state: RunState, facts: LineFacts): Outcome | undefined {
+  const { line } = facts;
+  const tokens = extractReferenceCandidates([line.creditorReference, line.endToEndId, line.remittanceInfo]);
+  const hits = new Map<IndexedItem, { hit: ReferenceHit; token: string }>();
+  const weak = new Map<IndexedItem, string>();
+  for (const token of tokens) {
+    if (isRfShaped(token) && !hasValidRfCheckDigits(token)) {
+      // A wrong check digit is never an exact match; the body alone is at most a hint.
+      for (const entry of state.index.byRfBody.get(referenceKey(line.entityId, rfBody(token))) ?? []) {
+        if (!weak.has(entry)) weak.set(entry, token);
+      }
+      continue;
+    }
+    for (const hit of state.index.byReference.get(referenceKey(line.entityId, token)) ?? []) {
+      if (!hits.has(hit.entry)) hits.set(hit.entry, { hit, token });
+    }
+  }
+  const outcome = judgeReferenceHits(state, facts, hits, weak);
+  const partners = new Set([...hits.keys()].map((e) => e.item.partnerId));
+  const [partnerHint] = partners;
+  return outcome && partners.size === 1 && partnerHint !== undefined ? { ...outcome, partnerHint } : outcome;
+}
+
+function judgeReferenceHits(
+  state: RunState,
+  facts: LineFacts,
+  hits: Map<IndexedItem, { hit: ReferenceHit; token: string }>,
+  weak: Map<IndexedItem, string>,
+): Outcome | undefined {
+  if (hits.size === 0) {
+    if (weak.size !== 1) return undefined;
+    const [entry, token] = [...weak][0]!;
+    const outcome = judgeSingle(
+      state,
+      facts,
+      entry,
+      'reference',
+      0.6,
+      `${formatRfReference(token)} (wrong check digits) resembles`,
+    );
+    return outcome && { ...outcome, reason: outcome.reason ?? 'REFERENCE_CHECK_FAILED' };
+  }
+  if (hits.size === 1) {
+    const [entry, { hit, token }] = [...hits][0]!;
+    const evidence =
+      hit.via === 'rf'
+        ? `${formatRfReference(token)} matched`
+        : hit.via === 'payment-reference'
+          ? `payment reference ${entry.item.paymentReference ?? token} matched`
+          : `number ${entry.item.number} matched`;
+    return judgeSingle(state, facts, entry, 'reference', 0.99, evidence);
+  }
+  return judgeReferencedGroup(state, facts, [...hits.keys()]);
+}
+
+/** Several items referenced by one line: the line pays them together (credit notes netted), or a subset of them. */
+function judgeReferencedGroup(
+  state: RunState,
+  facts: LineFacts,
+  entries: IndexedItem[],
+): Outcome | undefined {
+  const currency = entries[0]!.currency;
+  const ids = entries.map((e) => e.item.id);
+  const c = convert(facts, currency, state.context);
+  const open = entries.filter((e) => e.currency === currency && state.remaining[e.ordinal]! !== 0n);
+  if (c === undefined || open.length < 2) {
+    return {
+      rule: 'reference',
+      confidence: 0.2,
+      reason: c === undefined ? 'CURRENCY_MISMATCH' : 'AMBIGUOUS',
+      currency: facts.line.amount.currency,
+      lineAmount: facts.line.amount.amount,
+      basis: 'same',
+      allocations: [],
+      candidateIds: ids,
+      explanation: `references matched ${entries.map(label).join(', ')}, which cannot be paid together by this line`,
+    };
+  }
+  const values = open.map((e) => state.remaining[e.ordinal]!);
+  const total = values.reduce((a, b) => a + b, 0n);
+  const partners = new Set(open.map((e) => e.item.partnerId));
+  const samePartner =
+    partners.size === 1 && (facts.ibanPartner === undefined || partners.has(facts.ibanPartner));
+  const tol = tolerance(state, currency, c.amount, c.basis);
+  const common = { rule: 'reference' as const, currency, lineAmount: c.amount, basis: c.basis };
+  const note = basisNote(c, currency);
+  if (abs(c.amount - total) <= tol) {
+    const equal = c.amount === total;
+    return {
+      ...common,
+      confidence: (samePartner ? 0.97 : 0.6) - (equal ? 0 : 0.03) - (c.basis === 'rate' ? 0.03 : 0),
+      ...(samePartner ? {} : { reason: 'PARTNER_MISMATCH' as const }),
+      allocations: open.map((entry, i) => ({ entry, amount: values[i]! })),
+      explanation: `references matched ${open.map(label).join(', ')}${note}; ${equal ? 'amounts add up' : `difference ${show(c.amount - total, currency)} within tolerance, written off`}`,
+    };
+  }
+  const found = findSubsets(values, c.amount, {
+    minSize: 1,
+    maxSize: state.rules.combination.maxSubsetSize,
+    maxIterations: state.rules.combination.maxIterations,
+    maxSolutions: 2,
+  });
+  const [only] = found.solutions;
+  if (only !== undefined && found.solutions.length === 1 && !found.truncated) {
+    const chosen = only.map((i) => open[i]!);
+    return {
+      ...common,
+      confidence: samePartner ? 0.9 : 0.55,
+      ...(samePartner ? {} : { reason: 'PARTNER_MISMATCH' as const }),
+      allocations: chosen.map((entry) => ({ entry, amount: state.remaining[entry.ordinal]! })),
+      explanation: `references matched ${open.map(label).join(', ')}${note}; of these ${chosen.map(label).join(', ')} add up to the amount`,
+    };
+  }
+  return {
+    ...common,
+    confidence: 0.2,
+    reason: found.solutions.length > 1 ? 'AMBIGUOUS' : 'AMOUNT_MISMATCH',
+    allocations: [],
+    candidateIds: ids,
+    explanation: `references matched ${open.map(label).join(', ')}${note}; ${found.solutions.length > 1 ? 'several combinations' : 'no combination'} of them add up to the amount`,
+  };
+}
+
+/** The partner's items with something left open, in the direction of the line, or undefined when the partner is too large to scan. */
+function partnerItems(state: RunState, facts: LineFacts, partnerId: string): IndexedItem[] | undefined {
+  const all = state.index.byPartner.get(partnerKey(facts.line.entityId, partnerId)) ?? [];
+  if (all.length > state.rules.maxPartnerScan) return undefined;
+  return all.filter((e) => state.remaining[e.ordinal]! !== 0n);
+}
+
+/** Rule 2: counterparty IBAN → partner, then amount (exact or within tolerance), then date proximity. */
+function matchByPartnerAmount(state: RunState, facts: LineFacts): Outcome | undefined {
+  const partnerId = facts.ibanPartner;
+  if (partnerId === undefined) return undefined;
+  const direction = facts.line.amount.amount > 0n;
+  const scanned = partnerItems(state, facts, partnerId);
+  // A partner too large to scan is searched through the exact-amount index only.
+  const items =
+    scanned ??
+    (
+      state.index.byAmount.get(
+        amountKey(facts.line.entityId, facts.line.amount.currency, facts.line.amount.amount),
+      ) ?? []
+    ).filter((e) => e.item.partnerId === partnerId && state.remaining[e.ordinal] === e.residual);
+  const exact: IndexedItem[] = [];
+  const near: IndexedItem[] = [];
+  const sameWay: IndexedItem[] = [];
+  for (const e of items) {
+    const rem = state.remaining[e.ordinal]!;
+    if (rem > 0n !== direction) continue;
+    sameWay.push(e);
+    const c = convert(facts, e.currency, state.context);
+    if (c === undefined) continue;
+    const diff = c.amount - rem;
+    if (diff === 0n) exact.push(e);
+    else if (abs(diff) <= tolerance(state, e.currency, c.amount, c.basis)) near.push(e);
+  }
+  const evidence = `IBAN → partner ${partnerId};`;
+  const byDate = (a: IndexedItem, b: IndexedItem): number =>
+    Math.abs(facts.day - a.dueDay) - Math.abs(facts.day - b.dueDay) || a.ordinal - b.ordinal;
+  const pick = exact.length > 0 ? exact : near;
+  if (pick.length === 1) {
+    const entry = pick[0]!;
+    const outcome = judgeSingle(state, facts, entry, 'partner-amount', 0.95, `${evidence} amount points at`);
+    if (outcome === undefined) return undefined;
+    const near = Math.abs(facts.day - entry.dueDay) <= state.rules.dateProximityDays;
+    return {
+      ...outcome,
+      confidence: outcome.confidence + (near ? 0.01 : -0.01),
+      explanation: outcome.explanation + dayNote(facts, entry),
+    };
+  }
+  if (pick.length > 1) {
+    // Same partner, same amount, no reference: the due date may rank them, but a person chooses.
+    pick.sort(byDate);
+    const best = pick[0]!;
+    const outcome = judgeSingle(
+      state,
+      facts,
+      best,
+      'partner-amount',
+      0.5,
+      `${evidence} ${pick.length} items fit the amount; nearest due date is`,
+    );
+    return (
+      outcome && {
+        ...outcome,
+        confidence: Math.min(outcome.confidence, 0.5),
+        reason: 'AMBIGUOUS',
+        candidateIds: pick.map((e) => e.item.id),
+        explanation: outcome.explanation + dayNote(facts, best),
+      }
+    );
+  }
+  if (sameWay.length === 1) {
+    // The partner's only open item, paid in part: likely, never certain without a reference.
+    const outcome = judgeSingle(
+      state,
+      facts,
+      sameWay[0]!,
+      'partner-amount',
+      0.75,
+      `${evidence} the only open item is`,
+    );
+    if (outcome && outcome.allocations.length > 0)
+      return { ...outcome, confidence: Math.min(outcome.confidence, 0.75) };
+  }
+  return undefined;
+}
+
+/** Rule 3: one line paying several items of the partner (credit notes netted): bounded subset sum. */
+function matchByPartnerCombination(
+  state: RunState,
+  facts: LineFacts,
+  refPartner: string | undefined,
+): Outcome | undefined {
+  const partnerId = facts.ibanPartner ?? refPartner;
+  if (partnerId === undefined) return undefined;
+  const items = partnerItems(state, facts, partnerId);
+  if (items === undefined || items.length < 2) return undefined;
+  const { combination } = state.rules;
+  // One currency per combination: the line's own, else the one the bank instructed.
+  const currency = items.some((e) => e.currency === facts.line.amount.currency)
+    ? facts.line.amount.currency
+    : (facts.line.instructedAmount?.currency ?? facts.line.amount.currency);
+  const c = convert(facts, currency, state.context);
+  if (c === undefined || c.basis === 'rate') return undefined;
+  const pool = items.filter((e) => e.currency === currency);
+  // Nearest due dates first: a combined payment usually settles what is due now.
+  pool.sort(
+    (a, b) => Math.abs(facts.day - a.dueDay) - Math.abs(facts.day - b.dueDay) || a.ordinal - b.ordinal,
+  );
+  const considered = pool.slice(0, combination.maxItems);
+  if (considered.length < 2) return undefined;
+  const values = considered.map((e) => state.remaining[e.ordinal]!);
+  const found = findSubsets(values, c.amount, {
+    minSize: 2,
+    maxSize: combination.maxSubsetSize,
+    maxIterations: combination.maxIterations,
+    maxSolutions: 2,
+  });
+  const [first] = found.solutions;
+  if (first === undefined) return undefined;
+  const chosen = first.map((i) => considered[i]!);
+  const unique = found.solutions.length === 1 && !found.truncated && pool.length <= combination.maxItems;
+  const via =
+    facts.ibanPartner !== undefined
+      ? `IBAN → partner ${partnerId}`
+      : `partner ${partnerId} from the reference`;
+  const netted = chosen.some((e) => e.residual < 0n !== c.amount < 0n) ? ' (credit notes netted)' : '';
+  const confidence = unique ? (facts.ibanPartner !== undefined ? 0.92 : 0.85) : 0.4;
+  return {
+    rule: 'partner-combination',
+    confidence,
+    ...(unique
+      ? facts.ibanPartner !== undefined
+        ? {}
+        : { reason: 'WEAK_EVIDENCE' as const }
+      : {
+          reason:
+            found.truncated || pool.length > combination.maxItems
+              ? ('SEARCH_LIMIT_REACHED' as const)
+              : ('AMBIGUOUS' as const),
+        }),
+    currency,
+    lineAmount: c.amount,
+    basis: c.basis,
+    allocations: chosen.map((entry) => ({ entry, amount: state.remaining[entry.ordinal]! })),
+    ...(unique
+      ? {}
+      : { candidateIds: [...new Set(found.solutions.flat().map((i) => considered[i]!.item.id))] }),
+    explanation: `${via}; ${chosen.map(label).join(' + ')}${netted} add up to the amount${basisNote(c, currency)}${unique ? '' : found.solutions.length > 1 ? '; other combinations fit too' : '; search bounded'}`,
+  };
+}
+
+/** Rule 4: the amount alone, through the amount index; never more than a proposal. */
+function matchByAmountOnly(state: RunState, facts: LineFacts): Outcome | undefined {
+  const { line } = facts;
+  const currencies = [line.amount.currency];
+  if (line.instructedAmount !== undefined && line.instructedAmount.currency !== line.amount.currency) {
+    currencies.push(line.instructedAmount.currency);
+  }
+  for (const currency of currencies) {
+    const c = convert(facts, currency, state.context);
+    if (c === undefined) continue;
+    const found = (state.index.byAmount.get(amountKey(line.entityId, currency, c.amount)) ?? []).filter(
+      (e) => state.remaining[e.ordinal] === e.residual,
+    );
+    if (found.length === 1) {
+      const outcome = judgeSingle(state, facts, found[0]!, 'amount-only', 0.6, 'only the amount points at');
+      return (
+        outcome && {
+          ...outcome,
+          confidence: Math.min(outcome.confidence, 0.6),
+          reason: outcome.reason ?? 'WEAK_EVIDENCE',
+        }
+      );
+    }
+    if (found.length > 1) {
+      return {
+        rule: 'amount-only',
+        confidence: 0.1,
+        reason: 'AMBIGUOUS',
+        currency,
+        lineAmount: c.amount,
+        basis: c.basis,
+        allocations: [],
+        candidateIds: found.slice(0, 20).map((e) => e.item.id),
+        explanation: `${found.length} open items have this amount and nothing else identifies one`,
+      };
+    }
+  }
+  return undefined;
+}
+
+/** Throws when a proposal's amounts do not add up: sum(allocations) + write-off must equal the line amount exactly. */
+export function assertBalanced(proposal: MatchProposal): void {
+  if (proposal.status === 'exception' && proposal.allocations.length === 0) return;
+  const currency = proposal.lineAmount.currency;
+  let total = proposal.writeOff?.amount.amount ?? 0n;
+  const currencies = [
+    proposal.writeOff?.amount.currency ?? currency,
+    ...proposal.allocations.map((a) => a.amount.currency),
+  ];
+  for (const a of proposal.allocations) total += a.amount.amount;
+  if (
+    total !== proposal.lineAmount.amount ||
+    currencies.some((c) => c !== currency) ||
+    proposal.allocations.length === 0
+  ) {
+    throw new AppError(
+      ErrorCodes.RECONCILIATION_UNBALANCED,
+      `proposal for line ${proposal.lineId} does not add up: allocations and write-off ${total} ≠ line ${proposal.lineAmount.amount} ${currency}`,
+      { details: { lineId: proposal.lineId } },
+    );
+  }
+}
+
+function toProposal(
+  state: RunState,
+  facts: LineFacts,
+  outcome: Outcome | undefined,
+  status: MatchProposal['status'],
+): MatchProposal {
+  const { line } = facts;
+  if (outcome === undefined || status === 'exception') {
+    return {
+      lineId: line.id,
+      status: 'exception',
+      confidence: outcome?.confidence ?? 0,
+      reason: outcome?.reason ?? 'NO_CANDIDATE',
+      ...(outcome?.rule ? { rule: outcome.rule } : {}),
+      lineAmount: line.amount,
+      allocations: [],
+      ...((outcome?.candidateIds ?? outcome?.allocations.length)
+        ? { candidateIds: outcome.candidateIds ?? outcome.allocations.map((a) => a.entry.item.id) }
+        : {}),
+      explanation:
+        outcome?.explanation ?? 'no open item matches the reference, the counterparty or the amount',
+    };
+  }
+  const allocations: Allocation[] = outcome.allocations.map(({ entry, amount }) => ({
+    itemId: entry.item.id,
+    itemNumber: entry.item.number,
+    amount: money(amount, outcome.currency),
+  }));
+  const allocated = outcome.allocations.reduce((t, a) => t + a.amount, 0n);
+  const difference = outcome.lineAmount - allocated;
+  let writeOff: WriteOff | undefined;
+  if (difference !== 0n) {
+    if (abs(difference) > tolerance(state, outcome.currency, outcome.lineAmount, outcome.basis)) {
+      throw new AppError(
+        ErrorCodes.RECONCILIATION_UNBALANCED,
+        `write-off ${difference} for line ${line.id} exceeds the tolerance`,
+      );
+    }
+    const fx = outcome.basis === 'rate';
+    writeOff = {
+      amount: money(difference, outcome.currency),
+      account: fx ? state.rules.writeOffAccounts.fxDifference : state.rules.writeOffAccounts.bankCharges,
+      kind: fx ? 'fx-difference' : 'bank-charges',
+    };
+  }
+  const reason = status === 'auto' ? undefined : (outcome.reason ?? 'WEAK_EVIDENCE');
+  const proposal: MatchProposal = {
+    lineId: line.id,
+    status,
+    confidence: Math.round(outcome.confidence * 1000) / 1000,
+    ...(reason ? { reason } : {}),
+    rule: outcome.rule,
+    lineAmount: money(outcome.lineAmount, outcome.currency),
+    allocations,
+    ...(writeOff ? { writeOff } : {}),
+    ...(outcome.candidateIds ? { candidateIds: outcome.candidateIds } : {}),
+    explanation: outcome.explanation,
+  };
+  assertBalanced(proposal);
+  // Reserve what this proposal allocates, so no later line of the run can allocate it again.
+  for (const { entry, amount } of outcome.allocations) {
+    const rem = state.remaining[entry.ordinal]!;
+    if (abs(amount) > abs(rem) || amount > 0n !== rem > 0n) {
+      throw new AppError(
+        ErrorCodes.RECONCILIATION_UNBALANCED,
+        `line ${line.id} would over-allocate ${entry.item.number}`,
+      );
+    }
+    state.remaining[entry.ordinal] = rem - amount;
+  }
+  return proposal;
+}
+
+function normaliseIban(iban: string | undefined): string | undefined {
+  return iban === undefined ? undefined : iban.replace(/\s+/g, '').toUpperCase();
+}
+
+function isIndex(value: readonly OpenItem[] | OpenItemIndex): value is OpenItemIndex {
+  return !Array.isArray(value);
+}
+
+/** Input of {@link matchLines}. */
+export interface MatchLinesInput {
+  readonly lines: readonly BankLine[];
+  readonly openItems: readonly OpenItem[] | OpenItemIndex;
+  readonly rules: ReconciliationRules;
+  readonly context?: MatchContext;
+}
+
+/**
+ * Matches bank lines against open items: one proposal per line, in line order, each line seeing
+ * what earlier lines of the run already allocated. Pure and deterministic.
+ */
+export function matchLines(input: MatchLinesInput): MatchProposal[] {
+  const index = isIndex(input.openItems) ? input.openItems : buildOpenItemIndex(input.openItems);
+  const context = input.context ?? {};
+  const state: RunState = {
+    index,
+    remaining: index.entries.map((e) => e.residual),
+    rules: input.rules,
+    context,
+    toleranceCache: new Map(),
+  };
+  const { autoThreshold, proposalThreshold, pipeline } = input.rules;
+  const out: MatchProposal[] = [];
+  for (const line of input.lines) {
+    const iban = normaliseIban(line.counterparty?.iban);
+    const facts: LineFacts = {
+      line,
+      day: toDayNumber(line.valueDate ?? line.bookingDate),
+      ibanPartner: iban === undefined ? undefined : context.partnerByIban?.get(iban),
+      conversions: new Map(),
+    };
+    let best: Outcome | undefined;
+    let refPartner: string | undefined;
+    for (const rule of pipeline) {
+      let outcome: Outcome | undefined;
+      switch (rule) {
+        case 'reference':
+          outcome = matchByReference(state, facts);
+          refPartner = outcome?.partnerHint;
+          break;
+        case 'partner-amount':
+          outcome = matchByPartnerAmount(state, facts);
+          break;
+        case 'partner-combination':
+          outcome = matchByPartnerCombination(state, facts, refPartner);
+          break;
+        case 'amount-only':
+          outcome = matchByAmountOnly(state, facts);
+          break;
+      }
+      if (outcome === undefined) continue;
+      if (best === undefined || outcome.confidence > best.confidence) best = outcome;
+      if (outcome.confidence >= autoThreshold && outcome.allocations.length > 0) break;
+    }
+    const status: MatchProposal['status'] =
+      best === undefined || best.allocations.length === 0 || best.confidence < proposalThreshold
+        ? 'exception'
+        : best.confidence >= autoThreshold
+          ? 'auto'
+          : 'proposal';
+    out.push(toProposal(state, facts, best, status));
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+/** Payment references: normal form, ISO 11649 RF check digits, and the candidate tokens of a bank line's texts. */
+
+const NON_ALNUM = /[^0-9A-Z]/g;
+const RF_SHAPE = /^RF\d{2}[0-9A-Z]{1,21}$/;
+
+/** Normal form of a reference: upper case, with spaces and punctuation removed ("inv/2026-0042" → "INV20260042"). */
+export function normaliseReference(text: string): string {
+  return text.toUpperCase().replace(NON_ALNUM, '');
+}
+
+/** True when a normalised reference has the shape of an ISO 11649 creditor reference (RF, 2 digits, 1–21 alphanumerics). */
+export function isRfShaped(normalised: string): boolean {
+  return RF_SHAPE.test(normalised);
+}
+
+// ISO 7064 mod 97-10 over the alphanumeric string, letters as 10..35, folded digit by digit so
+// no bigint is needed (the running remainder stays below 97 * 100).
+function mod97(text: string): number {
+  let r = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) r = (r * 10 + (c - 48)) % 97;
+    else r = (r * 100 + (c - 55)) % 97;
+  }
+  return r;
+}
+
+/** True when a normalised RF reference has valid ISO 11649 check digits (mod 97 of body + "RF" + digits is 1). */
+export function hasValidRfCheckDigits(normalised: string): boolean {
+  if (!isRfShaped(normalised)) return false;
+  return mod97(normalised.slice(4) + normalised.slice(0, 4)) === 1;
+}
+
+/** Builds an ISO 11649 creditor reference with correct check digits from its body ("539007547034" → "RF18539007547034"). */
+export function createRfReference(body: string): string {
+  const b = normaliseReference(body);
+  const check = 98 - mod97(`${b}RF00`);
+  return `RF${String(check).padStart(2, '0')}${b}`;
+}
+
+/** The body of an RF reference (what follows "RFnn"), used to recognise a reference whose check digits were mistyped. */
+export function rfBody(normalised: string): string {
+  return normalised.slice(4);
+}
+
+/** Prints a normalised RF reference in groups of four, as it is printed on invoices ("RF18 5390 0754 7034"). */
+export function formatRfReference(normalised: string): string {
+  return normalised.replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+// Shorter keys ("42", "INV") would hit unrelated invoices through free text; real references are longer.
+/** The shortest normalised reference the engine indexes or looks up. */
+export const MIN_REFERENCE_LENGTH = 5;
+
+const SEPARATORS = /[\s,;]+/;
+// Payers split references with spaces ("RF18 5390 0754 7034", "INV 2026 0042"), so adjacent tokens are
+// joined; an RF reference has at most 25 characters, i.e. up to 7 groups of four.
+const MAX_JOIN = 4;
+const MAX_RF_JOIN = 7;
+
+/**
+ * The normalised candidate references in free texts: each token and each run of adjacent tokens,
+ * without duplicates. Texts are not joined with each other.
+ */
+export function extractReferenceCandidates(texts: readonly (string | undefined)[]): string[] {
+  const out = new Set<string>();
+  for (const text of texts) {
+    if (text === undefined || text.length === 0) continue;
+    const tokens = text.split(SEPARATORS).map(normaliseReference);
+    for (let i = 0; i < tokens.length; i++) {
+      const first = tokens[i]!;
+      if (first.length === 0) continue;
+      const limit = first.startsWith('RF') ? MAX_RF_JOIN : MAX_JOIN;
+      let joined = '';
+      for (let j = i; j < tokens.length && j < i + limit; j++) {
+        joined += tokens[j]!;
+        if (joined.length > 35) break;
+        if (joined.length >= MIN_REFERENCE_LENGTH) out.add(joined);
+      }
+    }
+  }
+  return [...out];
+}
