@@ -50,6 +50,8 @@ export interface EventBusOptions {
 /** A running consumer. */
 export interface ConsumerHandle {
   readonly name: string;
+  /** Deliveries accepted and not yet settled, right now. */
+  readonly inFlight: number;
   /** Events of its types not yet settled by it. */
   readLag(): Promise<ConsumerLag>;
   stop(): Promise<void>;
@@ -154,6 +156,10 @@ abstract class ConsumerRunner implements ConsumerHandle {
     this.processor = new ConsumerProcessor(db, definition);
     this.pollMs = options.pollIntervalMs ?? 5_000;
     this.onError = options.onError ?? defaultOnError;
+  }
+
+  get inFlight(): number {
+    return this.processor.inFlight;
   }
 
   abstract readLag(): Promise<ConsumerLag>;
