@@ -186,7 +186,7 @@ export class OdooTransport {
     const label = `${call.model}.${call.method}`;
     if (this.protocol === 'json2') {
       const body = { ...(call.ids ? { ids: call.ids } : {}), ...call.params, ...(call.context ? { context: call.context } : {}) };
-      return this.withResilience(label, () => this.postJson2(`/json/2/${call.model}/${call.method}`, body, label));
+      return this.withResilience(() => this.postJson2(`/json/2/${call.model}/${call.method}`, body, label));
     }
     const kwargs = { ...call.params, ...(call.context ? { context: call.context } : {}) };
     const args = [this.credentials.db, this.uid, this.secret, call.model, call.method, call.ids ? [call.ids] : [], kwargs];
@@ -195,10 +195,10 @@ export class OdooTransport {
 
   private callService(service: string, method: string, args: unknown[], label = `${service}.${method}`): Promise<unknown> {
     const body = { jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: this.nextId++ };
-    return this.withResilience(label, () => this.postJsonRpc(body, label));
+    return this.withResilience(() => this.postJsonRpc(body, label));
   }
 
-  private async withResilience(label: string, send: () => Promise<unknown>): Promise<unknown> {
+  private async withResilience(send: () => Promise<unknown>): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       this.breaker.admit();
       await this.bucket.acquire();
@@ -215,7 +215,6 @@ export class OdooTransport {
         if (!appError.retryable || attempt >= this.retry.maxAttempts) throw error;
         this.retries += 1;
         await this.timer.sleep(computeBackoffMs(attempt, this.retry, this.timer.random));
-        void label;
       }
     }
   }
@@ -264,7 +263,8 @@ export class OdooTransport {
     const { status, text } = await this.post(path, body, headers, label);
     if (status >= 200 && status < 300) return text.length === 0 ? null : JSON.parse(text);
     const parsed = parseJson(text, label, status);
-    const name = typeof parsed.name === 'string' ? parsed.name : status === 401 ? 'odoo.exceptions.AccessDenied' : 'unknown';
+    // A refused bearer key comes back as werkzeug's 401, which means the same as AccessDenied.
+    const name = status === 401 ? 'odoo.exceptions.AccessDenied' : typeof parsed.name === 'string' ? parsed.name : 'unknown';
     throw mapOdooFault({ name, message: typeof parsed.message === 'string' ? parsed.message : `HTTP ${status}` }, label);
   }
 }
