@@ -16,6 +16,12 @@ export function checkBalance(summary: StatementSummary): BalanceCheck {
     const missing = opening === undefined && closing === undefined ? 'no opening and no closing balance' : opening === undefined ? 'no opening balance' : 'no closing balance';
     return { status: 'not-applicable', reason: `${summary.kind} ${summary.statementId} states ${missing}` };
   }
+  if (summary.otherCurrencies.length > 0) {
+    return {
+      status: 'not-applicable',
+      reason: `${summary.kind} ${summary.statementId} has booked entries in ${summary.otherCurrencies.join(', ')}, not only in the account currency ${summary.account.currency}`,
+    };
+  }
   if (opening.amount.currency !== closing.amount.currency || opening.amount.currency !== summary.bookedTotal.currency) {
     return {
       status: 'not-applicable',

@@ -9,6 +9,8 @@ export interface StatementSummary extends StatementHead {
   lineCount: number;
   /** Sum of the booked lines' amounts, in the account currency. */
   bookedTotal: Money;
+  /** Currencies of booked lines that are not the account's (left out of `bookedTotal`). */
+  otherCurrencies: string[];
 }
 
 /** One step of a parse: a statement starts, a line, a statement ends (with all its balances). */
@@ -30,7 +32,7 @@ export async function collectStatements(events: AsyncIterable<StatementEvent>): 
         lines.push(event.line);
         break;
       case 'statement-end': {
-        const { lineCount: _count, bookedTotal: _total, ...head } = event.summary;
+        const { lineCount: _count, bookedTotal: _total, otherCurrencies: _other, ...head } = event.summary;
         out.push({ ...head, lines });
         lines = [];
         break;
@@ -47,17 +49,25 @@ export async function collectStatements(events: AsyncIterable<StatementEvent>): 
 /** Keeps the running totals of one statement's lines while they stream past. */
 export class LineTotals {
   private count = 0;
-  private booked = 0n;
+  private readonly booked = new Map<string, bigint>();
 
   /** Adds one line. */
   addLine(line: StatementLine): void {
     this.count++;
-    if (line.status === 'booked') this.booked += line.amount.amount;
+    if (line.status !== 'booked') return;
+    const { currency, amount } = line.amount;
+    this.booked.set(currency, (this.booked.get(currency) ?? 0n) + amount);
   }
 
   /** Completes a head into a summary. */
   summarize(head: StatementHead): StatementSummary {
-    return { ...head, lineCount: this.count, bookedTotal: money(this.booked, head.account.currency) };
+    const currency = head.account.currency;
+    return {
+      ...head,
+      lineCount: this.count,
+      bookedTotal: money(this.booked.get(currency) ?? 0n, currency),
+      otherCurrencies: [...this.booked.keys()].filter((c) => c !== currency),
+    };
   }
 }
 

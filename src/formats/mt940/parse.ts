@@ -96,11 +96,14 @@ export async function* readMt940Events(input: StatementInput, options: ParseOpti
   const headOf = (d: Draft): StatementHead => {
     if (d.account === undefined) fail(`statement ${d.id ?? statements} has no account (:25:)`, d.startLine);
     if (d.currency === undefined) fail(`statement ${d.id ?? statements} has no currency (no :60F: opening balance or :34F: floor limit)`, d.startLine);
-    const [first = ''] = d.account!.trim().split(/\s+/);
+    const raw = d.account!.trim();
+    // Banks write "NL34RABO0142623393 EUR", "NL77INGB0574908765EUR", "NL92 KNAB 0123 4567 89", "INGBNL2A/NL…".
+    const bare = raw.replace(/^[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\//, '');
+    const candidates = [bare.replace(/\s+/g, ''), bare.replace(/\s*[A-Z]{3}$/, '').replace(/\s+/g, ''), bare.split(/\s+/)[0] ?? ''];
+    const iban = candidates.find((c) => c !== '' && isIban(c));
     const account: StatementHead['account'] = { currency: d.currency! };
-    const compact = first.replace(/^[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\//, '');
-    if (isIban(compact)) account.iban = compact.toUpperCase() as StatementHead['account']['iban'];
-    else account.accountNumber = d.account!.trim().replace(/\s+[A-Z]{3}$/, '');
+    if (iban !== undefined) account.iban = iban.toUpperCase() as StatementHead['account']['iban'];
+    else account.accountNumber = raw.replace(/\s+[A-Z]{3}$/, '');
     const kind = d.isReport ? 'report' : 'statement';
     const head: StatementHead = { statementId: d.id ?? `mt94x/${statements}`, kind, format: d.isReport ? 'mt942' : 'mt940', account };
     if (d.sequence !== undefined) head.sequenceNumber = d.sequence;
