@@ -122,7 +122,14 @@ export function readTransactionInfo(raw: string): TransactionInfo {
     .filter((l) => l !== '')
     .join(' ');
   const info: TransactionInfo = {};
-  if (text !== '') info.remittanceInfo = text;
+  // Older ABN AMRO lines label their fields: "SEPA IDEAL  IBAN: NL… BIC: … NAAM: … OMSCHRIJVING: …".
+  const labelled = /^(SEPA [A-Z ]+?)\s{2,}.*\bIBAN:\s*(\S+)(?:\s+BIC:\s*(\S+))?.*?\bNAAM:\s*(.+?)(?=\s{2,}|\s+[A-Z.]{4,}:|$)(?:.*?\bOMSCHRIJVING:\s*(.+?)(?=\s+[A-Z.]{4,}:|$))?/.exec(text);
+  if (labelled !== null) {
+    info.bookingText = labelled[1]!.trim();
+    const counterparty = toCounterparty(labelled[4], labelled[2], labelled[3]);
+    if (counterparty !== undefined) info.counterparty = counterparty;
+  }
+  if (text !== '') info.remittanceInfo = labelled?.[5]?.trim() ?? text;
   const cref = findCreditorReference(text);
   if (cref !== undefined) info.creditorReference = cref;
   return info;

@@ -235,7 +235,7 @@ export async function* readMt940Events(input: StatementInput, options: ParseOpti
     const [customerRef = '', bankRef] = rest.split('//', 2);
     d.lineCount++;
     const line: StatementLine = {
-      entryRef: bankRef?.trim() || `${d.id ?? statements}/${d.lineCount}`,
+      entryRef: bankRef?.trim() || `${d.id ?? statements}/${d.sequence ?? statements}/${d.lineCount}`,
       status: d.isReport ? 'pending' : 'booked',
       bookingDate,
       valueDate,
