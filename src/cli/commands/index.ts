@@ -4,6 +4,7 @@ import { registerConfigCheck } from './config-check.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerStart } from './start.ts';
 import { registerVersion } from './version.ts';
+import { registerOdooCheck } from './odoo-check.ts';
 
 /** Adds a command (or a group of commands) to the program. */
 export type RegisterCommand = (program: Command) => void;
@@ -13,4 +14,5 @@ export const commands: RegisterCommand[] = [
   registerMigrate,
   registerConfigCheck,
   registerVersion,
+  registerOdooCheck,
 ];

@@ -7,3 +7,12 @@ export { mapOdooFault, type OdooFault } from './errors.ts';
 export { type CircuitState, systemTimer, type Timer } from './resilience.ts';
 export { type OdooCall, type OdooCredentials, type OdooProtocol, OdooTransport, type OdooTransportOptions, type OdooTransportStats, type OdooVersion } from './transport.ts';
 export { createRfReference, type SandboxOdoo, type SandboxOdooOptions, type SandboxSeed, startSandboxOdoo } from './sandbox/index.ts';
+export {
+  checkOdooConnection,
+  type ConfiguredBankAccount,
+  formatOdooCheckReport,
+  type JournalMapping,
+  mapBankAccountsToJournals,
+  type OdooCheckReport,
+  readOdooCredentials,
+} from './check.ts';
