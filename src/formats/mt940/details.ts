@@ -56,7 +56,10 @@ function readGerman(raw: string): TransactionInfo {
     fields.set(key, (fields.get(key) ?? '') + part.slice(2));
   }
   const purposeKeys = ['20', '21', '22', '23', '24', '25', '26', '27', '28', '29', '60', '61', '62', '63'];
-  const purpose = purposeKeys.map((k) => fields.get(k) ?? '').join('');
+  const parts = purposeKeys.map((k) => fields.get(k)).filter((v): v is string => v !== undefined);
+  // SEPA texts (EREF+/SVWZ+…) wrap mid-word across subfields; older texts use one subfield per line.
+  const joined = parts.join('');
+  const purpose = /(EREF|SVWZ|MREF|KREF|CRED)\+/.test(joined) ? joined : parts.map((p) => p.trim()).join(' ');
   const sepa = new Map<string, string>();
   const marks = [...purpose.matchAll(SEPA_KEYS)];
   marks.forEach((m, i) => {
