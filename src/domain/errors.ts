@@ -54,6 +54,8 @@ export const ErrorCodes = {
   ODOO_CIRCUIT_OPEN: 'ODOO_CIRCUIT_OPEN',
   ODOO_FAULT: 'ODOO_FAULT',
   ODOO_PROTOCOL: 'ODOO_PROTOCOL',
+  STATEMENT_ACCOUNT_UNKNOWN: 'STATEMENT_ACCOUNT_UNKNOWN',
+  STATEMENT_CURRENCY_MISMATCH: 'STATEMENT_CURRENCY_MISMATCH',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | (string & { readonly __code?: never });

@@ -13,3 +13,4 @@ export * from './invoice.ts';
 export * from './statement.ts';
 export * from './payment-order.ts';
 export * from './validate.ts';
+export * from './ports.ts';

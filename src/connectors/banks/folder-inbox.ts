@@ -3,7 +3,17 @@
  * is handed to a callback once and then moved to `processed/` or, with a `.error.json` beside
  * it, to `failed/`. Files still being written are left alone until their size stops changing.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  watch,
+  writeFileSync,
+  type FSWatcher,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 
 export interface FolderInboxOptions {
@@ -72,7 +82,10 @@ export function startFolderInbox(options: FolderInboxOptions): FolderInbox {
       } catch (e) {
         const target = uniqueTarget(failed, name, now());
         renameSync(path, target);
-        writeFileSync(`${target}.error.json`, `${JSON.stringify({ file: basename(target), at: now().toISOString(), error: (options.describeError ?? defaultDescribe)(e) }, null, 2)}\n`);
+        writeFileSync(
+          `${target}.error.json`,
+          `${JSON.stringify({ file: basename(target), at: now().toISOString(), error: (options.describeError ?? defaultDescribe)(e) }, null, 2)}\n`,
+        );
       }
       handled++;
     }
