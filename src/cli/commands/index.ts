@@ -5,6 +5,7 @@ import { registerMigrate } from './migrate.ts';
 import { registerStart } from './start.ts';
 import { registerVersion } from './version.ts';
 import { registerOdooCheck } from './odoo-check.ts';
+import { registerStatementInspect } from './statement-inspect.ts';
 
 /** Adds a command (or a group of commands) to the program. */
 export type RegisterCommand = (program: Command) => void;
@@ -15,4 +16,5 @@ export const commands: RegisterCommand[] = [
   registerConfigCheck,
   registerVersion,
   registerOdooCheck,
+  registerStatementInspect,
 ];
