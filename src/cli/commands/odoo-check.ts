@@ -1,12 +1,14 @@
 /** `kontor odoo check`: the first command an integrator runs against a new Odoo. */
 import type { Command } from 'commander';
 import { ErrorCodes, ValidationError } from '../../domain/index.ts';
+/* eslint-disable import-x/no-restricted-paths -- temporary until main.ts exposes the Odoo check (issue 5 note) */
 import {
   checkOdooConnection,
   type ConfiguredBankAccount,
   formatOdooCheckReport,
   readOdooCredentials,
 } from '../../connectors/odoo/index.ts';
+/* eslint-enable import-x/no-restricted-paths */
 import { action } from '../run.ts';
 import type { RegisterCommand } from './index.ts';
 

@@ -4,8 +4,6 @@ import { fromOdooAmount, toOdooDecimal } from './amounts.ts';
 import { type BatchWriteResult, createExternalId, loadInBatches } from './batch.ts';
 import { type OdooCall, type OdooCredentials, OdooTransport, type OdooTransportOptions, type OdooVersion } from './transport.ts';
 
-type Many2one = [number, string] | false;
-
 export interface OdooCompany {
   id: number;
   name: string;

@@ -144,7 +144,7 @@ export class OdooTransport {
     const info = Array.isArray(raw?.server_version_info) ? raw.server_version_info : [];
     const version: OdooVersion = {
       serverVersion: typeof raw?.server_version === 'string' ? raw.server_version : 'unknown',
-      major: typeof info[0] === 'number' ? info[0] : Number.parseInt(String(raw?.server_version ?? '0'), 10) || 0,
+      major: typeof info[0] === 'number' ? info[0] : Number.parseInt(typeof raw?.server_version === 'string' ? raw.server_version : '0', 10) || 0,
       info,
     };
     const wanted = options.protocol ?? 'auto';
@@ -214,7 +214,7 @@ export class OdooTransport {
         else this.breaker.recordSuccess();
         if (!appError.retryable || attempt >= this.retry.maxAttempts) throw error;
         this.retries += 1;
-        await this.timer.sleep(computeBackoffMs(attempt, this.retry, this.timer.random));
+        await this.timer.sleep(computeBackoffMs(attempt, this.retry, () => this.timer.random()));
       }
     }
   }

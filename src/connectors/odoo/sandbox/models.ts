@@ -211,7 +211,7 @@ function checkValues(db: SandboxDb, env: SandboxEnv, model: string, vals: Record
     if (spec.type === 'many2one' && typeof value === 'number' && spec.comodel) {
       db.browse(env, spec.comodel, value);
     }
-    if (spec.type === 'selection' && value !== false && value !== undefined && !spec.selection?.includes(String(value))) {
+    if (spec.type === 'selection' && value !== false && value !== undefined && !spec.selection?.includes(value as string)) {
       raiseFault('ValidationError', `Wrong value for ${model}.${field}: ${JSON.stringify(value)}`);
     }
   }
@@ -475,7 +475,7 @@ function loadRows(db: SandboxDb, env: SandboxEnv, model: string, fields: string[
         let ok = true;
         fields.forEach((column, i) => {
           const raw = row[i];
-          const text = raw === undefined || raw === null || raw === false ? '' : String(raw);
+          const text = typeof raw === 'string' ? raw : typeof raw === 'number' ? String(raw) : '';
           if (column === 'id') {
             xmlid = text || undefined;
             return;

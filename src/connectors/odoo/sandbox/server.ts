@@ -215,7 +215,7 @@ function checkDb(ctx: HandlerContext, db: string): void {
 
 function toIds(value: unknown): number[] {
   if (typeof value === 'number') return [value];
-  if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value as number[];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value;
   throw new OdooFaultError('builtins.TypeError', `expected a list of ids, got ${JSON.stringify(value)}`);
 }
 

@@ -1,0 +1,82 @@
+// Benchmark: 1,000 statement lines into Odoo batched (load, 200 per call) vs one call per record, with one
+// direct 1,000-row `create` as the baseline; against the sandbox and, when ODOO_URL is set, a real Odoo.
+// Prints ONE JSON line. Throttling is off so the numbers measure Odoo, not Kontor's own pacing.
+import { randomUUID } from 'node:crypto';
+import { money } from '../../src/domain/index.ts';
+import {
+  OdooClient,
+  type OdooCredentials,
+  readOdooCredentials,
+  type StatementLineInput,
+  startSandboxOdoo,
+  toOdooNumber,
+} from '../../src/connectors/odoo/index.ts';
+
+const rows = Number(process.env.BENCH_ROWS ?? 1000);
+const perRecordRows = Number(process.env.BENCH_PER_RECORD_ROWS ?? rows);
+
+interface Phase {
+  rows: number;
+  ms: number;
+  rowsPerSec: number;
+  roundTrips: number;
+}
+
+async function measure(client: OdooClient, count: number, work: () => Promise<unknown>): Promise<Phase> {
+  const trips = client.transport.stats().roundTrips;
+  const start = performance.now();
+  await work();
+  const ms = performance.now() - start;
+  return { rows: count, ms: Math.round(ms), rowsPerSec: Math.round((count / ms) * 1000 * 10) / 10, roundTrips: client.transport.stats().roundTrips - trips };
+}
+
+async function runTarget(name: string, credentials: OdooCredentials, bar: boolean): Promise<Record<string, unknown>> {
+  const client = await OdooClient.connect(credentials, { throttle: { ratePerSecond: 0, burst: 1 }, timeoutMs: 600_000 });
+  const companies = await client.listCompanies();
+  let companyId = 0;
+  let journalId = 0;
+  let currency = 'EUR';
+  for (const c of companies) {
+    const [j] = await client.listBankJournals(c.id);
+    if (j) {
+      companyId = c.id;
+      journalId = j.id;
+      currency = j.currency;
+      break;
+    }
+  }
+  const run = randomUUID();
+  const date = new Date().toISOString().slice(0, 10);
+  const lines = (kind: string, count: number): StatementLineInput[] =>
+    Array.from({ length: count }, (_, i) => ({
+      journalId, bankAccount: `bench-${journalId}`, statementId: `${run}-${kind}`, entryRef: String(i), date,
+      amount: money(BigInt(100 + i), currency), paymentRef: `bench ${kind} ${i}`,
+    }));
+  const batched = await measure(client, rows, () => client.createStatementLines(companyId, lines('batched', rows)));
+  const perRecord = await measure(client, perRecordRows, () => client.createStatementLines(companyId, lines('single', perRecordRows), { batchSize: 1 }));
+  const direct = await measure(client, rows, () =>
+    client.execute(companyId, {
+      model: 'account.bank.statement.line',
+      method: 'create',
+      params: { vals_list: lines('direct', rows).map((l) => ({ journal_id: l.journalId, date: l.date, payment_ref: l.paymentRef, amount: toOdooNumber(l.amount) })) },
+    }),
+  );
+  const vsPerRecord = Math.round((batched.rowsPerSec / perRecord.rowsPerSec) * 100) / 100;
+  const vsDirect = Math.round((batched.rowsPerSec / direct.rowsPerSec) * 100) / 100;
+  return {
+    target: name, version: client.version.serverVersion, protocol: client.transport.protocol, batched, perRecord, direct,
+    ratios: { batchedVsPerRecord: vsPerRecord, batchedVsDirect: vsDirect },
+    ...(bar ? { bar: { batchedVsPerRecordAtLeast4: vsPerRecord >= 4, batchedVsDirectAtLeast0_9: vsDirect >= 0.9 } } : {}),
+  };
+}
+
+const results: Record<string, unknown>[] = [];
+const sandbox = await startSandboxOdoo();
+try {
+  results.push(await runTarget('sandbox', { url: sandbox.url, db: sandbox.db, login: sandbox.login, apiKey: sandbox.apiKey }, false));
+} finally {
+  await sandbox.close();
+}
+const live = readOdooCredentials(process.env);
+if (live) results.push(await runTarget(`odoo ${live.url}`, live, true));
+process.stdout.write(`${JSON.stringify({ bench: 'odoo', rows, perRecordRows, results })}\n`);
