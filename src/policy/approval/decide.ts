@@ -83,8 +83,9 @@ export function decideApproval(
     }
     const missingRoles = requiredRoles.filter((r) => !counted.some((c) => c.roles.includes(r)));
     const slotsLeft = needed - counted.length;
-    // When the remaining approvals are just enough for the roles still missing, this approver must bring one of them.
-    if (missingRoles.length > 0 && missingRoles.length >= slotsLeft && !missingRoles.some((r) => who.roles.includes(r))) {
+    // The last open slot (or any approval beyond N) must bring a missing role; earlier slots may not,
+    // since one later approver can hold several required roles.
+    if (missingRoles.length > 0 && slotsLeft <= 1 && !missingRoles.some((r) => who.roles.includes(r))) {
       return deny(ErrorCodes.APPROVER_MISSING_ROLE, `order ${order.id} still needs an approver with ${missingRoles.join(' or ')}; ${who.id} has ${who.roles.length === 0 ? 'no roles' : who.roles.join(', ')}`);
     }
     counted.push(who);
