@@ -5,6 +5,17 @@ import importX from 'eslint-plugin-import-x';
 
 /** Folders that may not be imported from the given one (STYLE.md §2). */
 const zones = [
+  // Identities (src/identity) persist what policy decides; only the edge and main.ts use them.
+  {
+    target: './src/identity',
+    from: ['./src/connectors', './src/flows', './src/api', './src/cli', './src/main.ts'],
+    message: 'identity depends on domain, policy, store and audit only',
+  },
+  {
+    target: ['./src/domain', './src/formats', './src/policy', './src/connectors', './src/store', './src/events', './src/audit', './src/flows'],
+    from: './src/identity',
+    message: 'identities are wired in by main.ts and used by the edge (api, cli), not by inner layers',
+  },
   // The domain is pure: no I/O layers.
   {
     target: './src/domain',

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { buildServer, type ApiServices, type App, type ReadinessCheck } from './api/index.ts';
 import { loadSecrets, type KontorConfig } from './config/index.ts';
+import { startSecurity } from './identity/index.ts';
 import { createLogger, type Logger } from './observability/index.ts';
 import { openStore, recordStart, type Db } from './store/index.ts';
 
@@ -61,8 +62,11 @@ export async function startKontor(options: StartOptions): Promise<RunningKontor>
         : 'store: PostgreSQL',
     );
 
+    const security = startSecurity({ db, secrets, dataDir, logger });
+    stack.push(() => security.stop());
+
     const readiness: ReadinessCheck[] = [];
-    const services: ApiServices = { db, config, logger, version: VERSION, readiness };
+    const services: ApiServices = { db, config, logger, version: VERSION, readiness, security };
     const app = await buildServer(services);
     stack.push(() => app.close());
 

@@ -2,6 +2,7 @@
 import type { Db } from '../store/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { KontorConfig } from '../config/index.ts';
+import type { SecurityServices } from './plugins/auth.ts';
 
 /** One readiness check: resolves to ok/not ok with a short reason, shown at /readyz. */
 export interface ReadinessCheck {
@@ -17,4 +18,6 @@ export interface ApiServices {
   version: string;
   /** Checks behind /readyz, beyond the store's own (Odoo circuit, bus connection…). */
   readiness: ReadinessCheck[];
+  /** Identities, tokens and edge limits; absent = every non-public route answers 401. */
+  security?: SecurityServices | undefined;
 }

@@ -14,6 +14,11 @@ import {
 import { ErrorCodes } from '../domain/index.ts';
 import type { ApiServices } from './deps.ts';
 import { errorBody, handleError } from './errors.ts';
+import { installAuth } from './plugins/auth.ts';
+import { installCorrelation } from './plugins/correlation.ts';
+import { installIdempotency } from './plugins/idempotency.ts';
+import { installHttpMetrics } from './plugins/metrics.ts';
+import { addRateLimitHook } from './plugins/rate-limit.ts';
 import './route-config.ts';
 import { routeModules } from './routes/index.ts';
 import type { App, RouteModule } from './routes/types.ts';
@@ -59,6 +64,15 @@ export async function buildServer(services: ApiServices, options: BuildServerOpt
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  // The security edge, in hook order: correlation, rate limit per credential, authentication
+  // and scope, rate limit per identity, then idempotency once the body is validated. All before
+  // any route is added, so the onRoute checks see every route.
+  installCorrelation(app);
+  addRateLimitHook(app, 'credential', services.security?.rateLimit);
+  installAuth(app, services.security);
+  addRateLimitHook(app, 'identity', services.security?.rateLimit);
+  installIdempotency(app, services.db, services.security?.idempotencyRetentionMs);
+  installHttpMetrics(app);
 
   await app.register(swagger, {
     openapi: {

@@ -1,2 +1,21 @@
 /** Logging, metrics and correlation ids: what operators use to see what Kontor does. */
-export { createLogger, REDACTED_KEYS, type Logger, type CreateLoggerOptions } from './logger.ts';
+export { createLogger, maskingDestination, REDACTED_KEYS, type Logger, type CreateLoggerOptions } from './logger.ts';
+export { maskSensitiveText } from './mask.ts';
+export {
+  acceptCorrelationId,
+  continueTraceparent,
+  runWithCorrelation,
+  currentCorrelation,
+  currentCorrelationId,
+  type CorrelationContext,
+} from './correlation.ts';
+export {
+  getMetricsRegistry,
+  useCounter,
+  useGauge,
+  useHistogram,
+  httpRequestDuration,
+  httpRequestsTotal,
+  auditRecordsGauge,
+  auditRecordsWritten,
+} from './metrics.ts';

@@ -1,5 +1,9 @@
-/** Structured JSON logs (pino) with secrets redacted by key, wherever they appear. */
+/**
+ * Structured JSON logs (pino): secrets redacted by key wherever they appear, and every line
+ * passed through {@link maskSensitiveText}, so IBANs, API keys and tokens never reach a log.
+ */
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { maskSensitiveText } from './mask.ts';
 
 export type { Logger };
 
@@ -8,11 +12,19 @@ export const REDACTED_KEYS = [
   'password',
   'apiKey',
   'api_key',
+  'key',
   'token',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'client_secret',
+  'clientSecret',
   'secret',
+  'pepper',
   'authorization',
   'cookie',
   'privateKey',
+  'signingKey',
 ];
 
 const redactPaths = [
@@ -30,6 +42,11 @@ export interface CreateLoggerOptions {
   base?: Record<string, unknown>;
 }
 
+/** Wraps a destination so that every line is masked before it is written. */
+export function maskingDestination(inner: DestinationStream): DestinationStream {
+  return { write: (line: string) => inner.write(maskSensitiveText(line)) };
+}
+
 /** Creates the process logger. */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   return pino(
@@ -40,6 +57,6 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    options.destination,
+    maskingDestination(options.destination ?? pino.destination({ dest: 1, sync: false })),
   );
 }

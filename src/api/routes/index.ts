@@ -1,5 +1,8 @@
 /** Every route module of the API, registered in this order. Add a capability's module here. */
 import { healthRoutes } from './health.ts';
+import { auditRoutes } from './audit.ts';
+import { identityRoutes, oauthRoutes } from './identities.ts';
+import { metricsRoutes } from './metrics.ts';
 import type { RouteModule } from './types.ts';
 
-export const routeModules: RouteModule[] = [healthRoutes];
+export const routeModules: RouteModule[] = [healthRoutes, oauthRoutes, identityRoutes, auditRoutes, metricsRoutes];
