@@ -2,12 +2,10 @@
 import { AppError, ErrorCodes, formatMoney, money } from '../../domain/index.ts';
 import { convertLineAmount, type ConvertedAmount } from './fx.ts';
 import {
-  amountKey,
   buildOpenItemIndex,
+  type EntityIndex,
   type IndexedItem,
   type OpenItemIndex,
-  partnerKey,
-  referenceKey,
   type ReferenceHit,
   toDayNumber,
 } from './open-item-index.ts';
@@ -42,7 +40,8 @@ interface Outcome {
   readonly basis: ConvertedAmount['basis'];
   readonly allocations: readonly { entry: IndexedItem; amount: bigint }[];
   readonly candidateIds?: readonly string[];
-  readonly explanation: string;
+  /** Built only for the outcome that is kept: most outcomes are discarded. */
+  readonly explain: () => string;
   /** The one partner the evidence points at, for the rules after this one. */
   readonly partnerHint?: string;
 }
@@ -59,10 +58,14 @@ interface RunState {
 /** One line with the facts every rule needs, computed once. */
 interface LineFacts {
   readonly line: BankLine;
+  /** The index of the line's entity; undefined when the entity has no open items. */
+  readonly entity: EntityIndex | undefined;
   readonly day: number;
   /** Partner known from the counterparty IBAN, if any. */
   readonly ibanPartner: string | undefined;
-  readonly conversions: Map<string, ConvertedAmount | undefined>;
+  /** Conversions into item currencies, filled on first use (most lines need none). */
+  conversions: Map<string, ConvertedAmount | undefined> | undefined;
+  readonly same: ConvertedAmount;
 }
 
 const abs = (v: bigint): bigint => (v < 0n ? -v : v);
@@ -84,6 +87,8 @@ function tolerance(
 }
 
 function convert(facts: LineFacts, currency: string, context: MatchContext): ConvertedAmount | undefined {
+  if (currency === facts.line.amount.currency) return facts.same;
+  facts.conversions ??= new Map();
   if (facts.conversions.has(currency)) return facts.conversions.get(currency);
   const c = convertLineAmount(facts.line, currency, context);
   facts.conversions.set(currency, c);
@@ -137,12 +142,13 @@ function judgeSingle(
       basis: 'same',
       allocations: [],
       candidateIds: ids,
-      explanation: `${evidence} ${label(entry)} in ${entry.currency}, but the line is in ${facts.line.amount.currency} with no instructed amount or rate`,
+      explain: () =>
+        `${evidence} ${label(entry)} in ${entry.currency}, but the line is in ${facts.line.amount.currency} with no instructed amount or rate`,
     };
   }
   const rem = state.remaining[entry.ordinal]!;
   const lineAmount = c.amount;
-  const note = basisNote(c, entry.currency);
+  const note = (): string => basisNote(c, entry.currency);
   const common = { rule, currency: entry.currency, lineAmount, basis: c.basis };
   if (rem === 0n || lineAmount === 0n || rem > 0n !== lineAmount > 0n) {
     return {
@@ -151,14 +157,15 @@ function judgeSingle(
       reason: 'AMOUNT_MISMATCH',
       allocations: [],
       candidateIds: ids,
-      explanation: `${evidence} ${label(entry)}${note}; but ${rem === 0n ? 'it is already fully allocated in this run' : 'the line goes the other way'}`,
+      explain: () =>
+        `${evidence} ${label(entry)}${note()}; but ${rem === 0n ? 'it is already fully allocated in this run' : 'the line goes the other way'}`,
     };
   }
   // The partner behind the IBAN and the item's partner disagree: a third party paying, or a
   // mistyped reference that hit someone else's invoice. A person decides.
   const partnerClash = facts.ibanPartner !== undefined && facts.ibanPartner !== entry.item.partnerId;
   const partnerAgrees = facts.ibanPartner !== undefined && !partnerClash;
-  const cap = (v: number): number => (partnerClash ? Math.min(v, 0.6) : v);
+  const ceiling = partnerClash ? 0.6 : 1;
   const clashReason: MatchReason | undefined = partnerClash ? 'PARTNER_MISMATCH' : undefined;
   const clashNote = partnerClash ? `; but the counterparty IBAN belongs to partner ${facts.ibanPartner}` : '';
   const diff = lineAmount - rem;
@@ -167,19 +174,21 @@ function judgeSingle(
   if (diff === 0n) {
     return {
       ...common,
-      confidence: cap(base - approx),
+      confidence: Math.min(ceiling, base - approx),
       ...(clashReason ? { reason: clashReason } : {}),
       allocations: [{ entry, amount: rem }],
-      explanation: `${evidence} ${label(entry)}${note}; amount equal${partnerAgrees ? '; partner confirmed by IBAN' : ''}${clashNote}`,
+      explain: () =>
+        `${evidence} ${label(entry)}${note()}; amount equal${partnerAgrees ? '; partner confirmed by IBAN' : ''}${clashNote}`,
     };
   }
   if (abs(diff) <= tol) {
     return {
       ...common,
-      confidence: cap(base - 0.04 - approx),
+      confidence: Math.min(ceiling, base - 0.04 - approx),
       ...(clashReason ? { reason: clashReason } : {}),
       allocations: [{ entry, amount: rem }],
-      explanation: `${evidence} ${label(entry)}${note}; difference ${show(diff, entry.currency)} within tolerance, written off${clashNote}`,
+      explain: () =>
+        `${evidence} ${label(entry)}${note()}; difference ${show(diff, entry.currency)} within tolerance, written off${clashNote}`,
     };
   }
   if (abs(lineAmount) < abs(rem)) {
@@ -189,10 +198,11 @@ function judgeSingle(
       rule === 'reference' && partnerAgrees && c.basis !== 'rate' ? base - 0.06 : Math.min(base, 0.8) - 0.1;
     return {
       ...common,
-      confidence: cap(confidence),
+      confidence: Math.min(ceiling, confidence),
       reason: clashReason ?? 'PARTIAL_PAYMENT',
       allocations: [{ entry, amount: lineAmount }],
-      explanation: `${evidence} ${label(entry)}${note}; partial payment of ${show(lineAmount, entry.currency)}, ${show(rem - lineAmount, entry.currency)} stays open${partnerAgrees ? '; partner confirmed by IBAN' : ''}${clashNote}`,
+      explain: () =>
+        `${evidence} ${label(entry)}${note()}; partial payment of ${show(lineAmount, entry.currency)}, ${show(rem - lineAmount, entry.currency)} stays open${partnerAgrees ? '; partner confirmed by IBAN' : ''}${clashNote}`,
     };
   }
   return {
@@ -201,7 +211,8 @@ function judgeSingle(
     reason: 'AMOUNT_MISMATCH',
     allocations: [],
     candidateIds: ids,
-    explanation: `${evidence} ${label(entry)}${note}; but the line exceeds the open ${show(rem, entry.currency)} by ${show(diff, entry.currency)}`,
+    explain: () =>
+      `${evidence} ${label(entry)}${note()}; but the line exceeds the open ${show(rem, entry.currency)} by ${show(diff, entry.currency)}`,
   };
 }
 
@@ -214,12 +225,12 @@ function matchByReference(state: RunState, facts: LineFacts): Outcome | undefine
   for (const token of tokens) {
     if (isRfShaped(token) && !hasValidRfCheckDigits(token)) {
       // A wrong check digit is never an exact match; the body alone is at most a hint.
-      for (const entry of state.index.byRfBody.get(referenceKey(line.entityId, rfBody(token))) ?? []) {
+      for (const entry of facts.entity?.byRfBody.get(rfBody(token)) ?? []) {
         if (!weak.has(entry)) weak.set(entry, token);
       }
       continue;
     }
-    for (const hit of state.index.byReference.get(referenceKey(line.entityId, token)) ?? []) {
+    for (const hit of facts.entity?.byReference.get(token) ?? []) {
       if (!hits.has(hit.entry)) hits.set(hit.entry, { hit, token });
     }
   }
@@ -281,7 +292,8 @@ function judgeReferencedGroup(
       basis: 'same',
       allocations: [],
       candidateIds: ids,
-      explanation: `references matched ${entries.map(label).join(', ')}, which cannot be paid together by this line`,
+      explain: () =>
+        `references matched ${entries.map(label).join(', ')}, which cannot be paid together by this line`,
     };
   }
   const values = open.map((e) => state.remaining[e.ordinal]!);
@@ -291,7 +303,7 @@ function judgeReferencedGroup(
     partners.size === 1 && (facts.ibanPartner === undefined || partners.has(facts.ibanPartner));
   const tol = tolerance(state, currency, c.amount, c.basis);
   const common = { rule: 'reference' as const, currency, lineAmount: c.amount, basis: c.basis };
-  const note = basisNote(c, currency);
+  const note = (): string => basisNote(c, currency);
   if (abs(c.amount - total) <= tol) {
     const equal = c.amount === total;
     return {
@@ -299,7 +311,8 @@ function judgeReferencedGroup(
       confidence: (samePartner ? 0.97 : 0.6) - (equal ? 0 : 0.03) - (c.basis === 'rate' ? 0.03 : 0),
       ...(samePartner ? {} : { reason: 'PARTNER_MISMATCH' as const }),
       allocations: open.map((entry, i) => ({ entry, amount: values[i]! })),
-      explanation: `references matched ${open.map(label).join(', ')}${note}; ${equal ? 'amounts add up' : `difference ${show(c.amount - total, currency)} within tolerance, written off`}`,
+      explain: () =>
+        `references matched ${open.map(label).join(', ')}${note()}; ${equal ? 'amounts add up' : `difference ${show(c.amount - total, currency)} within tolerance, written off`}`,
     };
   }
   const found = findSubsets(values, c.amount, {
@@ -316,7 +329,8 @@ function judgeReferencedGroup(
       confidence: samePartner ? 0.9 : 0.55,
       ...(samePartner ? {} : { reason: 'PARTNER_MISMATCH' as const }),
       allocations: chosen.map((entry) => ({ entry, amount: state.remaining[entry.ordinal]! })),
-      explanation: `references matched ${open.map(label).join(', ')}${note}; of these ${chosen.map(label).join(', ')} add up to the amount`,
+      explain: () =>
+        `references matched ${open.map(label).join(', ')}${note()}; of these ${chosen.map(label).join(', ')} add up to the amount`,
     };
   }
   return {
@@ -325,13 +339,14 @@ function judgeReferencedGroup(
     reason: found.solutions.length > 1 ? 'AMBIGUOUS' : 'AMOUNT_MISMATCH',
     allocations: [],
     candidateIds: ids,
-    explanation: `references matched ${open.map(label).join(', ')}${note}; ${found.solutions.length > 1 ? 'several combinations' : 'no combination'} of them add up to the amount`,
+    explain: () =>
+      `references matched ${open.map(label).join(', ')}${note()}; ${found.solutions.length > 1 ? 'several combinations' : 'no combination'} of them add up to the amount`,
   };
 }
 
 /** The partner's items with something left open, in the direction of the line, or undefined when the partner is too large to scan. */
 function partnerItems(state: RunState, facts: LineFacts, partnerId: string): IndexedItem[] | undefined {
-  const all = state.index.byPartner.get(partnerKey(facts.line.entityId, partnerId)) ?? [];
+  const all = facts.entity?.byPartner.get(partnerId) ?? [];
   if (all.length > state.rules.maxPartnerScan) return undefined;
   return all.filter((e) => state.remaining[e.ordinal]! !== 0n);
 }
@@ -345,11 +360,9 @@ function matchByPartnerAmount(state: RunState, facts: LineFacts): Outcome | unde
   // A partner too large to scan is searched through the exact-amount index only.
   const items =
     scanned ??
-    (
-      state.index.byAmount.get(
-        amountKey(facts.line.entityId, facts.line.amount.currency, facts.line.amount.amount),
-      ) ?? []
-    ).filter((e) => e.item.partnerId === partnerId && state.remaining[e.ordinal] === e.residual);
+    (facts.entity?.byAmount.get(facts.line.amount.currency)?.get(facts.line.amount.amount) ?? []).filter(
+      (e) => e.item.partnerId === partnerId && state.remaining[e.ordinal] === e.residual,
+    );
   const exact: IndexedItem[] = [];
   const near: IndexedItem[] = [];
   const sameWay: IndexedItem[] = [];
@@ -375,7 +388,7 @@ function matchByPartnerAmount(state: RunState, facts: LineFacts): Outcome | unde
     return {
       ...outcome,
       confidence: outcome.confidence + (near ? 0.01 : -0.01),
-      explanation: outcome.explanation + dayNote(facts, entry),
+      explain: () => outcome.explain() + dayNote(facts, entry),
     };
   }
   if (pick.length > 1) {
@@ -396,7 +409,7 @@ function matchByPartnerAmount(state: RunState, facts: LineFacts): Outcome | unde
         confidence: Math.min(outcome.confidence, 0.5),
         reason: 'AMBIGUOUS',
         candidateIds: pick.map((e) => e.item.id),
-        explanation: outcome.explanation + dayNote(facts, best),
+        explain: () => outcome.explain() + dayNote(facts, best),
       }
     );
   }
@@ -477,7 +490,8 @@ function matchByPartnerCombination(
     ...(unique
       ? {}
       : { candidateIds: [...new Set(found.solutions.flat().map((i) => considered[i]!.item.id))] }),
-    explanation: `${via}; ${chosen.map(label).join(' + ')}${netted} add up to the amount${basisNote(c, currency)}${unique ? '' : found.solutions.length > 1 ? '; other combinations fit too' : '; search bounded'}`,
+    explain: () =>
+      `${via}; ${chosen.map(label).join(' + ')}${netted} add up to the amount${basisNote(c, currency)}${unique ? '' : found.solutions.length > 1 ? '; other combinations fit too' : '; search bounded'}`,
   };
 }
 
@@ -491,7 +505,7 @@ function matchByAmountOnly(state: RunState, facts: LineFacts): Outcome | undefin
   for (const currency of currencies) {
     const c = convert(facts, currency, state.context);
     if (c === undefined) continue;
-    const found = (state.index.byAmount.get(amountKey(line.entityId, currency, c.amount)) ?? []).filter(
+    const found = (facts.entity?.byAmount.get(currency)?.get(c.amount) ?? []).filter(
       (e) => state.remaining[e.ordinal] === e.residual,
     );
     if (found.length === 1) {
@@ -514,7 +528,7 @@ function matchByAmountOnly(state: RunState, facts: LineFacts): Outcome | undefin
         basis: c.basis,
         allocations: [],
         candidateIds: found.slice(0, 20).map((e) => e.item.id),
-        explanation: `${found.length} open items have this amount and nothing else identifies one`,
+        explain: () => `${found.length} open items have this amount and nothing else identifies one`,
       };
     }
   }
@@ -563,8 +577,7 @@ function toProposal(
       ...((outcome?.candidateIds ?? outcome?.allocations.length)
         ? { candidateIds: outcome.candidateIds ?? outcome.allocations.map((a) => a.entry.item.id) }
         : {}),
-      explanation:
-        outcome?.explanation ?? 'no open item matches the reference, the counterparty or the amount',
+      explanation: outcome?.explain() ?? 'no open item matches the reference, the counterparty or the amount',
     };
   }
   const allocations: Allocation[] = outcome.allocations.map(({ entry, amount }) => ({
@@ -600,7 +613,7 @@ function toProposal(
     allocations,
     ...(writeOff ? { writeOff } : {}),
     ...(outcome.candidateIds ? { candidateIds: outcome.candidateIds } : {}),
-    explanation: outcome.explanation,
+    explanation: outcome.explain(),
   };
   assertBalanced(proposal);
   // Reserve what this proposal allocates, so no later line of the run can allocate it again.
@@ -618,7 +631,9 @@ function toProposal(
 }
 
 function normaliseIban(iban: string | undefined): string | undefined {
-  return iban === undefined ? undefined : iban.replace(/\s+/g, '').toUpperCase();
+  if (iban === undefined) return undefined;
+  // Parsed IBANs are already electronic format; only hand-typed ones need the regex.
+  return /^[A-Z0-9]+$/.test(iban) ? iban : iban.replace(/\s+/g, '').toUpperCase();
 }
 
 function isIndex(value: readonly OpenItem[] | OpenItemIndex): value is OpenItemIndex {
@@ -653,9 +668,11 @@ export function matchLines(input: MatchLinesInput): MatchProposal[] {
     const iban = normaliseIban(line.counterparty?.iban);
     const facts: LineFacts = {
       line,
+      entity: index.byEntity.get(line.entityId),
       day: toDayNumber(line.valueDate ?? line.bookingDate),
       ibanPartner: iban === undefined ? undefined : context.partnerByIban?.get(iban),
-      conversions: new Map(),
+      conversions: undefined,
+      same: { amount: line.amount.amount, basis: 'same' },
     };
     let best: Outcome | undefined;
     let refPartner: string | undefined;

@@ -52,11 +52,28 @@ export function formatRfReference(normalised: string): string {
 /** The shortest normalised reference the engine indexes or looks up. */
 export const MIN_REFERENCE_LENGTH = 5;
 
-const SEPARATORS = /[\s,;]+/;
 // Payers split references with spaces ("RF18 5390 0754 7034", "INV 2026 0042"), so adjacent tokens are
 // joined; an RF reference has at most 25 characters, i.e. up to 7 groups of four.
 const MAX_JOIN = 4;
 const MAX_RF_JOIN = 7;
+
+// Splits on whitespace, "," and ";" and normalises in the same pass: this runs for every line.
+function tokenise(text: string, out: string[]): void {
+  let token = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90)) token += text[i];
+    else if (c >= 97 && c <= 122) token += String.fromCharCode(c - 32);
+    else if (c === 32 || c === 44 || c === 59 || c === 9 || c === 10 || c === 13) {
+      if (token.length > 0) out.push(token);
+      token = '';
+    } else if (c > 127 && /\s/.test(text[i]!)) {
+      if (token.length > 0) out.push(token);
+      token = '';
+    }
+  }
+  if (token.length > 0) out.push(token);
+}
 
 /**
  * The normalised candidate references in free texts: each token and each run of adjacent tokens,
@@ -64,12 +81,13 @@ const MAX_RF_JOIN = 7;
  */
 export function extractReferenceCandidates(texts: readonly (string | undefined)[]): string[] {
   const out = new Set<string>();
+  const tokens: string[] = [];
   for (const text of texts) {
     if (text === undefined || text.length === 0) continue;
-    const tokens = text.split(SEPARATORS).map(normaliseReference);
+    tokens.length = 0;
+    tokenise(text, tokens);
     for (let i = 0; i < tokens.length; i++) {
       const first = tokens[i]!;
-      if (first.length === 0) continue;
       const limit = first.startsWith('RF') ? MAX_RF_JOIN : MAX_JOIN;
       let joined = '';
       for (let j = i; j < tokens.length && j < i + limit; j++) {
