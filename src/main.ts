@@ -2,15 +2,38 @@
  * The composition root: the only module that knows the concrete adapters. It opens the store,
  * wires the capabilities and starts the HTTP server.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildServer, type ApiServices, type App, type ReadinessCheck } from './api/index.ts';
-import { loadSecrets, type KontorConfig } from './config/index.ts';
+import { ConfigError, loadSecrets, type KontorConfig } from './config/index.ts';
 import { startSecurity } from './identity/index.ts';
+import { recordAudit } from './audit/index.ts';
+import { startFolderInbox } from './connectors/banks/index.ts';
+import {
+  createOdooStatementPoster,
+  OdooClient,
+  startSandboxOdoo,
+  type SandboxOdoo,
+} from './connectors/odoo/index.ts';
+import { type Clock, type IdGenerator } from './domain/index.ts';
+import { publish, startEventBus } from './events/index.ts';
+import {
+  getImport,
+  importStatementFile,
+  listImports,
+  postPendingLines,
+  readPostingBacklog,
+  startPostingLoop,
+  type StatementImportDeps,
+  type StatementPostingDeps,
+} from './flows/statement-import/index.ts';
 import { createLogger, type Logger } from './observability/index.ts';
 import { openStore, recordStart, type Db } from './store/index.ts';
 
 /** The package version, shown by `kontor version` and /healthz. */
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export interface StartOptions {
   config: KontorConfig;
@@ -32,7 +55,8 @@ export interface RunningKontor {
 
 /** Where the hub listens: KONTOR_HOST/KONTOR_PORT override the configuration. */
 export function listenAddress(config: KontorConfig, env: NodeJS.ProcessEnv): { host: string; port: number } {
-  const port = env.KONTOR_PORT === undefined || env.KONTOR_PORT === '' ? config.server.port : Number(env.KONTOR_PORT);
+  const port =
+    env.KONTOR_PORT === undefined || env.KONTOR_PORT === '' ? config.server.port : Number(env.KONTOR_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`KONTOR_PORT "${env.KONTOR_PORT}" is not a port number (0–65535)`);
   }
@@ -56,7 +80,12 @@ export async function startKontor(options: StartOptions): Promise<RunningKontor>
   try {
     const instance = await recordStart(db);
     logger.info(
-      { store: db.description, migrationsApplied: applied.map((m) => m.version), instanceId: instance.instanceId, starts: instance.startedCount },
+      {
+        store: db.description,
+        migrationsApplied: applied.map((m) => m.version),
+        instanceId: instance.instanceId,
+        starts: instance.startedCount,
+      },
       db.kind === 'pglite'
         ? 'store: embedded PGlite (not power-loss durable; use KONTOR_DATABASE_URL=postgres://… in production)'
         : 'store: PostgreSQL',
@@ -66,7 +95,41 @@ export async function startKontor(options: StartOptions): Promise<RunningKontor>
     stack.push(() => security.stop());
 
     const readiness: ReadinessCheck[] = [];
-    const services: ApiServices = { db, config, logger, version: VERSION, readiness, security };
+    const odoo = await connectOdoo(config, secrets, logger);
+    stack.push(() => odoo.close());
+    readiness.push({
+      name: 'odoo',
+      check: async () => {
+        const stats = odoo.client.transport.stats();
+        return { ok: stats.circuit !== 'open', detail: `${odoo.description}, circuit ${stats.circuit}` };
+      },
+    });
+
+    const bus = await startEventBus(db, {
+      url: secrets.KONTOR_BUS,
+      onError: (error, where) => logger.error({ err: error, where }, 'event bus error'),
+    });
+    stack.push(() => bus.close());
+
+    const statements = await wireStatements({
+      db,
+      config,
+      logger,
+      odoo: odoo.client,
+      bus,
+      inboxes: options.listen !== false,
+    });
+    stack.push(() => statements.stop());
+
+    const services: ApiServices = {
+      db,
+      config,
+      logger,
+      version: VERSION,
+      readiness,
+      security,
+      statements: statements.services,
+    };
     const app = await buildServer(services);
     stack.push(() => app.close());
 
@@ -90,4 +153,153 @@ export async function startKontor(options: StartOptions): Promise<RunningKontor>
     await stopAll();
     throw e;
   }
+}
+
+const systemClock: Clock = { now: () => new Date() };
+const uuidIds: IdGenerator = { next: () => randomUUID().replace(/-/g, '').slice(0, 20) };
+
+interface ConnectedOdoo {
+  client: OdooClient;
+  description: string;
+  sandbox: SandboxOdoo | undefined;
+  close(): Promise<void>;
+}
+
+/** Connects to the configured Odoo, or starts the in-memory sandbox when none is configured. */
+async function connectOdoo(
+  config: KontorConfig,
+  secrets: Record<string, string>,
+  logger: Logger,
+): Promise<ConnectedOdoo> {
+  const url = secrets.ODOO_URL || config.odoo.url;
+  const transport = {
+    protocol: config.odoo.protocol,
+    timeoutMs: config.odoo.timeoutMs,
+    throttle: { ratePerSecond: config.odoo.requestsPerSecond, burst: config.odoo.burst },
+  };
+  if (url === undefined || url === '') {
+    const sandbox = await startSandboxOdoo();
+    logger.warn(
+      { odoo: sandbox.url },
+      'odoo: no ODOO_URL configured, using the built-in sandbox Odoo (in memory, demo data; it starts fresh on every start)',
+    );
+    const client = await OdooClient.connect(
+      { url: sandbox.url, db: sandbox.db, login: sandbox.login, apiKey: sandbox.apiKey },
+      transport,
+    );
+    return { client, description: `sandbox ${sandbox.url}`, sandbox, close: () => sandbox.close() };
+  }
+  const db = secrets.ODOO_DB || config.odoo.database;
+  const login = secrets.ODOO_USER || config.odoo.user;
+  const apiKey = secrets.ODOO_API_KEY;
+  const password = secrets.ODOO_PASSWORD;
+  if (!db || !login || (!apiKey && !password)) {
+    throw new ConfigError(undefined, [
+      {
+        path: 'odoo',
+        message:
+          'a real Odoo needs ODOO_DB (or odoo.database), ODOO_USER (or odoo.user) and ODOO_API_KEY or ODOO_PASSWORD in the environment or the secrets file',
+      },
+    ]);
+  }
+  const client = await OdooClient.connect(
+    { url, db, login, ...(apiKey ? { apiKey } : { password: password! }) },
+    transport,
+  );
+  logger.info({ odoo: url, version: client.version.serverVersion }, 'odoo: connected');
+  return {
+    client,
+    description: `${url} (Odoo ${client.version.serverVersion})`,
+    sandbox: undefined,
+    close: async () => undefined,
+  };
+}
+
+/** Wires the statement-import flow: the API's services, the posting consumer and loop, and the inbox folders. */
+async function wireStatements(input: {
+  db: Db;
+  config: KontorConfig;
+  logger: Logger;
+  odoo: OdooClient;
+  bus: Awaited<ReturnType<typeof startEventBus>>;
+  inboxes: boolean;
+}): Promise<{ services: NonNullable<ApiServices['statements']>; stop(): Promise<void> }> {
+  const { db, config, logger } = input;
+  const maxBytes = 200 * 1024 * 1024;
+  const accounts = config.bankAccounts;
+  const entities = config.entities;
+  const audit: StatementImportDeps['audit'] = (tx, entry) => recordAudit(tx, entry);
+  const importDeps: StatementImportDeps = {
+    db,
+    accounts,
+    entities,
+    clock: systemClock,
+    ids: uuidIds,
+    maxBytes,
+    publish: (tx, event) => publish(tx, event),
+    audit,
+  };
+  const postingDeps: StatementPostingDeps = {
+    db,
+    accounts,
+    entities,
+    clock: systemClock,
+    poster: createOdooStatementPoster(input.odoo, { batchSize: config.odoo.batchSize }),
+    publish: (tx, event) => publish(tx, event),
+    audit,
+    batchSize: config.odoo.batchSize,
+  };
+  const loop = startPostingLoop(postingDeps, {
+    onResult: (r) => {
+      if (r.posted + r.failed > 0)
+        logger.info(
+          { posted: r.posted, failed: r.failed, completedImports: r.completedImports },
+          'statement lines posted to Odoo',
+        );
+    },
+    onError: (e, retryInMs) =>
+      logger.warn({ err: e, retryInMs }, 'posting to Odoo failed; lines stay pending and will be retried'),
+  });
+  // The consumer only wakes the loop: posting talks to Odoo and must not run inside the consumer's transaction.
+  const consumer = await input.bus.startConsumer({
+    name: 'statement-poster',
+    types: ['kontor.bank.statement.received.v1'],
+    handle: async () => loop.wake(),
+  });
+  const inboxes = input.inboxes
+    ? accounts
+        .filter((a) => a.inbox !== undefined)
+        .map((a) =>
+          startFolderInbox({
+            dir: a.inbox!,
+            onFile: async (file) => {
+              const r = await importStatementFile(importDeps, {
+                content: file.content,
+                fileName: file.name,
+                source: 'folder',
+                actor: `folder:${a.id}`,
+              });
+              logger.info(
+                { file: file.name, importId: r.importId, duplicate: r.duplicate, newLines: r.newLines },
+                'statement file imported from inbox',
+              );
+            },
+          }),
+        )
+    : [];
+  return {
+    services: {
+      maxBytes,
+      importFile: (i) => importStatementFile(importDeps, i),
+      list: (o) => listImports(db, o),
+      get: (id) => getImport(db, id),
+      backlog: () => readPostingBacklog(db),
+      postPending: () => postPendingLines(postingDeps),
+    },
+    async stop() {
+      for (const inbox of inboxes) await inbox.close();
+      await consumer.stop();
+      await loop.stop();
+    },
+  };
 }

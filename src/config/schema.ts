@@ -45,7 +45,7 @@ const odooSchema = z.strictObject({
   database: z.string().min(1).optional(),
   user: z.string().min(1).optional(),
   /** Force the protocol instead of choosing it from the server version. */
-  protocol: z.enum(['auto', 'json-rpc', 'json-2']).default('auto'),
+  protocol: z.enum(['auto', 'jsonrpc', 'json2']).default('auto'),
   batchSize: z.number().int().min(1).max(5000).default(200),
   requestsPerSecond: z.number().positive().default(10),
   burst: z.number().int().positive().default(20),

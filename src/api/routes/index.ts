@@ -3,6 +3,7 @@ import { healthRoutes } from './health.ts';
 import { auditRoutes } from './audit.ts';
 import { identityRoutes, oauthRoutes } from './identities.ts';
 import { metricsRoutes } from './metrics.ts';
+import { statementRoutes } from './statements.ts';
 import type { RouteModule } from './types.ts';
 
-export const routeModules: RouteModule[] = [healthRoutes, oauthRoutes, identityRoutes, auditRoutes, metricsRoutes];
+export const routeModules: RouteModule[] = [healthRoutes, oauthRoutes, identityRoutes, auditRoutes, metricsRoutes, statementRoutes];

@@ -6,6 +6,7 @@ import { registerStart } from './start.ts';
 import { registerVersion } from './version.ts';
 import { registerOdooCheck } from './odoo-check.ts';
 import { registerStatementInspect } from './statement-inspect.ts';
+import { registerImport } from './import.ts';
 
 /** Adds a command (or a group of commands) to the program. */
 export type RegisterCommand = (program: Command) => void;
@@ -17,4 +18,5 @@ export const commands: RegisterCommand[] = [
   registerVersion,
   registerOdooCheck,
   registerStatementInspect,
+  registerImport,
 ];

@@ -16,3 +16,4 @@ export {
   type OdooCheckReport,
   readOdooCredentials,
 } from './check.ts';
+export { createOdooStatementPoster, type OdooStatementPosterOptions } from './statement-poster.ts';

@@ -4,7 +4,12 @@
  * whose bank account (IBAN) Odoo knows.
  */
 import { electronicFormatIBAN } from 'ibantools';
-import { NotFoundError, type StatementLinePoster, type StatementLinePosting, type StatementLinePostingOutcome } from '../../domain/index.ts';
+import {
+  NotFoundError,
+  type StatementLinePoster,
+  type StatementLinePosting,
+  type StatementLinePostingOutcome,
+} from '../../domain/index.ts';
 import type { OdooClient, StatementLineInput } from './client.ts';
 
 export interface OdooStatementPosterOptions {
@@ -19,7 +24,10 @@ function normaliseAccount(value: string): string {
 }
 
 /** Implements {@link StatementLinePoster} over an Odoo client. */
-export function createOdooStatementPoster(client: OdooClient, options: OdooStatementPosterOptions = {}): StatementLinePoster {
+export function createOdooStatementPoster(
+  client: OdooClient,
+  options: OdooStatementPosterOptions = {},
+): StatementLinePoster {
   const now = options.now ?? Date.now;
   const journals = new Map<string, number>();
   const partners = new Map<number, { at: number; byAccount: Map<string, number> }>();
@@ -37,17 +45,22 @@ export function createOdooStatementPoster(client: OdooClient, options: OdooState
     const key = `${companyId}:${journal}`;
     const cached = journals.get(key);
     if (cached !== undefined) return cached;
-    const found = (await client.listBankJournals(companyId)).find((j) => j.code === journal || j.name === journal);
-    if (found === undefined) throw new NotFoundError(`Odoo company ${companyId} has no bank journal with code "${journal}"`);
+    const found = (await client.listBankJournals(companyId)).find(
+      (j) => j.code === journal || j.name === journal,
+    );
+    if (found === undefined)
+      throw new NotFoundError(`Odoo company ${companyId} has no bank journal with code "${journal}"`);
     journals.set(key, found.id);
     return found.id;
   }
 
   async function partnerIndex(companyId: number): Promise<Map<string, number>> {
     const cached = partners.get(companyId);
-    if (cached !== undefined && now() - cached.at < (options.partnerCacheMs ?? 300_000)) return cached.byAccount;
+    if (cached !== undefined && now() - cached.at < (options.partnerCacheMs ?? 300_000))
+      return cached.byAccount;
     const byAccount = new Map<string, number>();
-    for (const bank of await client.listPartnerBanks(companyId)) byAccount.set(normaliseAccount(bank.accountNumber), bank.partnerId);
+    for (const bank of await client.listPartnerBanks(companyId))
+      byAccount.set(normaliseAccount(bank.accountNumber), bank.partnerId);
     partners.set(companyId, { at: now(), byAccount });
     return byAccount;
   }
@@ -59,7 +72,8 @@ export function createOdooStatementPoster(client: OdooClient, options: OdooState
       const journal = await journalId(companyId, target.journal);
       const byAccount = await partnerIndex(companyId);
       const inputs: StatementLineInput[] = lines.map((l) => {
-        const partnerId = l.counterpartyIban === undefined ? undefined : byAccount.get(normaliseAccount(l.counterpartyIban));
+        const partnerId =
+          l.counterpartyIban === undefined ? undefined : byAccount.get(normaliseAccount(l.counterpartyIban));
         return {
           journalId: journal,
           bankAccount: l.bankAccountId,
@@ -74,12 +88,21 @@ export function createOdooStatementPoster(client: OdooClient, options: OdooState
           ...(l.transactionType === undefined ? {} : { transactionType: l.transactionType }),
         };
       });
-      const result = await client.createStatementLines(companyId, inputs, options.batchSize === undefined ? {} : { batchSize: options.batchSize });
+      const result = await client.createStatementLines(
+        companyId,
+        inputs,
+        options.batchSize === undefined ? {} : { batchSize: options.batchSize },
+      );
       return result.outcomes.map((o): StatementLinePostingOutcome => {
         const line = lines[o.index]!;
         if (o.status !== 'failed' && o.id !== undefined) {
           const partnerId = inputs[o.index]!.partnerId;
-          return { lineId: line.lineId, status: 'posted', odooId: o.id, ...(partnerId === undefined ? {} : { partnerId }) };
+          return {
+            lineId: line.lineId,
+            status: 'posted',
+            odooId: o.id,
+            ...(partnerId === undefined ? {} : { partnerId }),
+          };
         }
         return { lineId: line.lineId, status: 'failed', error: o.error ?? 'Odoo rejected the line' };
       });

@@ -15,6 +15,7 @@ export {
   type AuditFn,
 } from './import.ts';
 export { postPendingLines, type PostingResult, type StatementPostingDeps } from './post.ts';
+export { startPostingLoop, type PostingLoop, type PostingLoopOptions } from './posting-loop.ts';
 export {
   listImports,
   getImport,
