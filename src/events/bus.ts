@@ -219,6 +219,8 @@ class EmbeddedRunner extends ConsumerRunner {
     while (!this.stopped) {
       try {
         await this.runControl();
+        // Refill in chunks, not one event per query, once half the in-flight bound is free.
+        await this.processor.waitForRoom(Math.ceil((this.processor.definition.maxInFlight ?? 256) / 2));
         const limit = Math.max(1, Math.min(this.processor.room, 500));
         const rows = await this.fetchAfter(this.#cursor, limit);
         if (rows.length === 0) {

@@ -167,6 +167,14 @@ export class ConsumerProcessor {
     if (!this.#laneBusy[lane]) void this.#pump(lane);
   }
 
+  /** Resolves once at least `n` more deliveries fit under the bound (or the processor stops). */
+  async waitForRoom(n: number): Promise<void> {
+    const want = Math.min(n, this.#maxInFlight);
+    while (this.room < want && !this.stopping) {
+      await new Promise<void>((resolve) => this.#capacityWaiters.push(resolve));
+    }
+  }
+
   /** Resolves once nothing is in flight. */
   async waitIdle(): Promise<void> {
     if (this.#inFlight === 0) return;
