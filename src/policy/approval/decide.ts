@@ -61,21 +61,36 @@ export function decideApproval(
   const validForMs = decision.approvalValidForHours * 3_600_000;
   const needed = decision.requirement.approvals;
   const requiredRoles = [...new Set(decision.requirement.roles)];
-  const modifiers = new Set([order.createdBy, order.lastModifiedBy, decision.lastModifiedBy].filter((m): m is string => m !== undefined));
+  const modifiers = new Set(
+    [order.createdBy, order.lastModifiedBy, decision.lastModifiedBy].filter(
+      (m): m is string => m !== undefined,
+    ),
+  );
   const counted: ApproverIdentity[] = [];
   const expired: Approval[] = [];
   const sorted = [...approvals].sort((a, b) => a.approvedAt.getTime() - b.approvedAt.getTime());
 
   for (const approval of sorted) {
     const who = approval.approver;
-    const deny = (code: ApprovalDenialCode, reason: string): Result<ApprovalStatus, ApprovalDenial> => err({ code, reason, approverId: who.id });
+    const deny = (code: ApprovalDenialCode, reason: string): Result<ApprovalStatus, ApprovalDenial> =>
+      err({ code, reason, approverId: who.id });
     // Service accounts act on someone's behalf; an approval must be a person's own act (four-eyes principle).
-    if (who.kind !== 'human') return deny(ErrorCodes.APPROVER_NOT_HUMAN, `${who.id} is a ${who.kind} identity; only humans may approve payments`);
+    if (who.kind !== 'human')
+      return deny(
+        ErrorCodes.APPROVER_NOT_HUMAN,
+        `${who.id} is a ${who.kind} identity; only humans may approve payments`,
+      );
     if (modifiers.has(who.id)) {
-      return deny(ErrorCodes.SOD_CREATOR_CANNOT_APPROVE, `${who.id} created or last changed order ${order.id} and so cannot approve it`);
+      return deny(
+        ErrorCodes.SOD_CREATOR_CANNOT_APPROVE,
+        `${who.id} created or last changed order ${order.id} and so cannot approve it`,
+      );
     }
     if (counted.some((c) => c.id === who.id)) {
-      return deny(ErrorCodes.SOD_DUPLICATE_APPROVER, `${who.id} has already approved order ${order.id}; each approval needs a different person`);
+      return deny(
+        ErrorCodes.SOD_DUPLICATE_APPROVER,
+        `${who.id} has already approved order ${order.id}; each approval needs a different person`,
+      );
     }
     if (decision.now.getTime() - approval.approvedAt.getTime() >= validForMs) {
       expired.push(approval);
@@ -86,7 +101,10 @@ export function decideApproval(
     // The last open slot (or any approval beyond N) must bring a missing role; earlier slots may not,
     // since one later approver can hold several required roles.
     if (missingRoles.length > 0 && slotsLeft <= 1 && !missingRoles.some((r) => who.roles.includes(r))) {
-      return deny(ErrorCodes.APPROVER_MISSING_ROLE, `order ${order.id} still needs an approver with ${missingRoles.join(' or ')}; ${who.id} has ${who.roles.length === 0 ? 'no roles' : who.roles.join(', ')}`);
+      return deny(
+        ErrorCodes.APPROVER_MISSING_ROLE,
+        `order ${order.id} still needs an approver with ${missingRoles.join(' or ')}; ${who.id} has ${who.roles.length === 0 ? 'no roles' : who.roles.join(', ')}`,
+      );
     }
     counted.push(who);
   }

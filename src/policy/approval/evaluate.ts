@@ -79,21 +79,40 @@ function inBand(band: ApprovalBand, amount: Money): boolean {
 }
 
 /** Which bands, entity rules and risk signals apply to `order`, and the approvals and roles they add up to. */
-export function evaluateApprovalPolicy(order: PaymentOrder, context: ApprovalContext, policy: ApprovalPolicy, now: Date): ApprovalEvaluation {
+export function evaluateApprovalPolicy(
+  order: PaymentOrder,
+  context: ApprovalContext,
+  policy: ApprovalPolicy,
+  now: Date,
+): ApprovalEvaluation {
   const total = money(
     order.lines.reduce((s, l) => s + l.amount.amount, 0n),
     order.currency,
   );
   const fired: FiredRule[] = [];
   const fire = (rule: string, reason: string, r: ApprovalRequirement): void => {
-    fired.push({ rule, reason: `${reason} → ${requirementText(r)}`, approvals: r.approvals, roles: [...r.roles] });
+    fired.push({
+      rule,
+      reason: `${reason} → ${requirementText(r)}`,
+      approvals: r.approvals,
+      roles: [...r.roles],
+    });
   };
 
   const bands = bandsFor(policy, order);
   const matching = bands.filter((b) => inBand(b, total));
-  for (const band of matching) fire(`band:${band.name ?? `${band.currency}-${band.from}`}`, `order total ${show(total)} is in band ${bandLabel(band)}${band.entityId === undefined ? '' : ` of entity ${band.entityId}`}`, band);
+  for (const band of matching)
+    fire(
+      `band:${band.name ?? `${band.currency}-${band.from}`}`,
+      `order total ${show(total)} is in band ${bandLabel(band)}${band.entityId === undefined ? '' : ` of entity ${band.entityId}`}`,
+      band,
+    );
   if (matching.length === 0) {
-    fire('unmatched', `no amount band covers ${show(total)} for entity ${order.entityId}, so the fail-closed default applies`, policy.unmatched);
+    fire(
+      'unmatched',
+      `no amount band covers ${show(total)} for entity ${order.entityId}, so the fail-closed default applies`,
+      policy.unmatched,
+    );
   }
 
   const signals = policy.riskSignals;
@@ -108,19 +127,31 @@ export function evaluateApprovalPolicy(order: PaymentOrder, context: ApprovalCon
     const facts = context.vendors[vendorId];
     if (facts === undefined) {
       // No facts means no proof the vendor is safe: treat it like the strictest known signal.
-      fire(`vendor-unknown:${vendorId}`, `no vendor facts for ${name} (${vendorId}), so its age, bank account and history cannot be checked`, signals.newVendor ?? signals.bankAccountChanged ?? policy.unmatched);
+      fire(
+        `vendor-unknown:${vendorId}`,
+        `no vendor facts for ${name} (${vendorId}), so its age, bank account and history cannot be checked`,
+        signals.newVendor ?? signals.bankAccountChanged ?? policy.unmatched,
+      );
       continue;
     }
     if (signals.newVendor !== undefined) {
       const ageDays = (now.getTime() - facts.createdAt.getTime()) / DAY_MS;
       if (ageDays < signals.newVendor.withinDays) {
-        fire(`new-vendor:${vendorId}`, `vendor ${name} was created ${Math.floor(ageDays)} day(s) ago, within ${signals.newVendor.withinDays} days`, signals.newVendor);
+        fire(
+          `new-vendor:${vendorId}`,
+          `vendor ${name} was created ${Math.floor(ageDays)} day(s) ago, within ${signals.newVendor.withinDays} days`,
+          signals.newVendor,
+        );
       }
     }
     if (signals.bankAccountChanged !== undefined && facts.bankAccountChangedAt !== undefined) {
       const days = (now.getTime() - facts.bankAccountChangedAt.getTime()) / DAY_MS;
       if (days < signals.bankAccountChanged.withinDays) {
-        fire(`bank-account-changed:${vendorId}`, `the bank account of ${name} changed ${Math.floor(days)} day(s) ago, within ${signals.bankAccountChanged.withinDays} days`, signals.bankAccountChanged);
+        fire(
+          `bank-account-changed:${vendorId}`,
+          `the bank account of ${name} changed ${Math.floor(days)} day(s) ago, within ${signals.bankAccountChanged.withinDays} days`,
+          signals.bankAccountChanged,
+        );
       }
     }
     const history = facts.paymentHistory;
@@ -129,22 +160,39 @@ export function evaluateApprovalPolicy(order: PaymentOrder, context: ApprovalCon
       const basis = above.basis === 'max' ? history.max : history.average;
       const { num, den } = toFraction(above.factor);
       if (basis.currency === order.currency && vendorTotal.amount * den > basis.amount * num) {
-        fire(`amount-above-history:${vendorId}`, `${name} is paid ${show(vendorTotal)}, more than ${above.factor} × its historical ${above.basis} of ${show(basis)} (${history.count} payments)`, above);
+        fire(
+          `amount-above-history:${vendorId}`,
+          `${name} is paid ${show(vendorTotal)}, more than ${above.factor} × its historical ${above.basis} of ${show(basis)} (${history.count} payments)`,
+          above,
+        );
       }
     }
     const split = signals.splitBelowLimit;
     if (split !== undefined) {
       const windowStart = now.getTime() - split.windowDays * DAY_MS;
-      const bills = (facts.recentBills ?? []).filter((b) => b.amount.currency === order.currency && b.billDate.getTime() >= windowStart);
+      const bills = (facts.recentBills ?? []).filter(
+        (b) => b.amount.currency === order.currency && b.billDate.getTime() >= windowStart,
+      );
       const known = new Set(bills.map((b) => b.billId));
       // Lines whose bills the facts do not list count as one item each, so the order itself is never missed.
-      const items = [...bills.map((b) => b.amount.amount), ...lines.filter((l) => !l.invoiceIds.every((id) => known.has(id))).map((l) => l.amount.amount)];
+      const items = [
+        ...bills.map((b) => b.amount.amount),
+        ...lines.filter((l) => !l.invoiceIds.every((id) => known.has(id))).map((l) => l.amount.amount),
+      ];
       const sum = items.reduce((s, a) => s + a, 0n);
-      const limits = [...new Set(bands.map((b) => parseMoney(b.from, b.currency).amount).filter((a) => a > 0n))].sort((a, b) => (a < b ? 1 : -1));
+      const limits = [
+        ...new Set(bands.map((b) => parseMoney(b.from, b.currency).amount).filter((a) => a > 0n)),
+      ].sort((a, b) => (a < b ? 1 : -1));
       const limit = limits.find((l) => items.length >= 2 && items.every((a) => a < l) && sum >= l);
       if (limit !== undefined) {
         const atSum = bands.filter((b) => inBand(b, money(sum, order.currency)));
-        const strictest = atSum.reduce<ApprovalRequirement>((acc, b) => ({ approvals: Math.max(acc.approvals, b.approvals), roles: [...new Set([...acc.roles, ...b.roles])] }), split);
+        const strictest = atSum.reduce<ApprovalRequirement>(
+          (acc, b) => ({
+            approvals: Math.max(acc.approvals, b.approvals),
+            roles: [...new Set([...acc.roles, ...b.roles])],
+          }),
+          split,
+        );
         fire(
           `split-below-limit:${vendorId}`,
           `${items.length} bills of ${name} within ${split.windowDays} days are each under the limit ${show(money(limit, order.currency))} but add up to ${show(money(sum, order.currency))}`,

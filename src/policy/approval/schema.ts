@@ -1,7 +1,9 @@
 /** The approval policy as configuration: a zod schema that kontor.yaml can embed. */
 import { z } from 'zod';
 
-const decimal = z.string().regex(/^\d+(?:\.\d+)?$/, 'expected a non-negative decimal string such as "10000.00"');
+const decimal = z
+  .string()
+  .regex(/^\d+(?:\.\d+)?$/, 'expected a non-negative decimal string such as "10000.00"');
 const roles = z.array(z.string().min(1)).default([]);
 
 /** What a rule asks for: a number of distinct human approvals and roles that must be among the approvers. */
@@ -24,10 +26,16 @@ export const riskSignalsSchema = z.object({
   /** The vendor was created in Odoo within `withinDays` (fraudsters open fresh vendors). */
   newVendor: approvalRequirementSchema.extend({ withinDays: z.number().int().positive() }).optional(),
   /** The vendor's bank account changed within `withinDays` (the classic invoice-redirection fraud). */
-  bankAccountChanged: approvalRequirementSchema.extend({ withinDays: z.number().int().positive() }).optional(),
+  bankAccountChanged: approvalRequirementSchema
+    .extend({ withinDays: z.number().int().positive() })
+    .optional(),
   /** This order pays the vendor more than `factor` × its historical average (or max) payment. */
   amountAboveHistory: approvalRequirementSchema
-    .extend({ factor: decimal, basis: z.enum(['average', 'max']).default('average'), minPayments: z.number().int().min(1).default(3) })
+    .extend({
+      factor: decimal,
+      basis: z.enum(['average', 'max']).default('average'),
+      minPayments: z.number().int().min(1).default(3),
+    })
     .optional(),
   /** Several bills of one vendor within `windowDays`, each under a band limit, sum to at least that limit. */
   splitBelowLimit: approvalRequirementSchema.extend({ windowDays: z.number().int().positive() }).optional(),

@@ -96,9 +96,43 @@ export const SEPA_TRANSLITERATIONS: Readonly<Record<string, string>> = Object.fr
 
 /** Cyrillic letters transliterated by ICAO Doc 9303 (the passport standard), so Russian, Ukrainian and Bulgarian names stay readable. */
 const CYRILLIC: Readonly<Record<string, string>> = Object.freeze({
-  а: 'a', б: 'b', в: 'v', г: 'g', ґ: 'g', д: 'd', е: 'e', ё: 'e', є: 'ie', ж: 'zh', з: 'z', и: 'i', і: 'i', ї: 'i',
-  й: 'i', к: 'k', л: 'l', м: 'm', н: 'n', о: 'o', п: 'p', р: 'r', с: 's', т: 't', у: 'u', ф: 'f', х: 'kh',
-  ц: 'ts', ч: 'ch', ш: 'sh', щ: 'shch', ъ: 'ie', ы: 'y', ь: '', э: 'e', ю: 'iu', я: 'ia',
+  а: 'a',
+  б: 'b',
+  в: 'v',
+  г: 'g',
+  ґ: 'g',
+  д: 'd',
+  е: 'e',
+  ё: 'e',
+  є: 'ie',
+  ж: 'zh',
+  з: 'z',
+  и: 'i',
+  і: 'i',
+  ї: 'i',
+  й: 'i',
+  к: 'k',
+  л: 'l',
+  м: 'm',
+  н: 'n',
+  о: 'o',
+  п: 'p',
+  р: 'r',
+  с: 's',
+  т: 't',
+  у: 'u',
+  ф: 'f',
+  х: 'kh',
+  ц: 'ts',
+  ч: 'ch',
+  ш: 'sh',
+  щ: 'shch',
+  ъ: 'ie',
+  ы: 'y',
+  ь: '',
+  э: 'e',
+  ю: 'iu',
+  я: 'ia',
 });
 
 function transliterateChar(ch: string): string {
@@ -124,6 +158,9 @@ function transliterateChar(ch: string): string {
  * {@link SEPA_BASIC_CHARACTERS} and is at most `maxLength` characters long.
  */
 export function toSepaText(input: string, maxLength = 140): string {
+  // Fast path: most names and references are already plain Latin.
+  if (SEPA_BASIC_CHARACTERS.test(input))
+    return input.replace(/ {2,}/g, ' ').trim().slice(0, maxLength).trimEnd();
   let out = '';
   // for…of walks code points, so an emoji's surrogate pair is one character here.
   for (const ch of input.normalize('NFC')) out += transliterateChar(ch);

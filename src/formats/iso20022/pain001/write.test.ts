@@ -36,9 +36,18 @@ function makeOrder(lines: Record<string, unknown>[], currency = 'EUR'): PaymentO
 }
 
 const AWKWARD = makeOrder([
-  { vendorName: 'Müller & Söhne — Straße 5 €', remittance: 'Rechnung 4711 für März <b>"urgent"</b> 😀', creditorBic: 'COBADEFFXXX', amount: { amount: '1234.56', currency: 'EUR' } },
+  {
+    vendorName: 'Müller & Söhne — Straße 5 €',
+    remittance: 'Rechnung 4711 für März <b>"urgent"</b> 😀',
+    creditorBic: 'COBADEFFXXX',
+    amount: { amount: '1234.56', currency: 'EUR' },
+  },
   { vendorName: 'ООО «Ромашка»', remittance: 'Счёт № 15 🧾', amount: { amount: '0.01', currency: 'EUR' } },
-  { vendorName: '🙂 Smiley Ltd 株式会社', creditorReference: 'RF18 5390 0754 7034', amount: { amount: '999999999.99', currency: 'EUR' } },
+  {
+    vendorName: '🙂 Smiley Ltd 株式会社',
+    creditorReference: 'RF18 5390 0754 7034',
+    amount: { amount: '999999999.99', currency: 'EUR' },
+  },
   { vendorName: 'Plain', creditorReference: 'INV-77', remittance: 'x'.repeat(140) },
 ]);
 
@@ -47,7 +56,12 @@ function textsOf(xml: string, tag: string): string[] {
 }
 
 function unescape(text: string): string {
-  return text.replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return text
+    .replace(/&apos;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 void describe('writePain001', () => {
@@ -56,7 +70,8 @@ void describe('writePain001', () => {
       const xml = writePain001(AWKWARD, DEBTOR, { version, creationDateTime: NOW });
       const result = validateXml(xml, XSD[version]);
       assert.deepEqual(result, { ok: true, value: undefined }, JSON.stringify(result));
-      for (const tag of ['Nm', 'Ustrd']) for (const t of textsOf(xml, tag)) assert.ok(isSepaText(unescape(t)), `${tag} "${t}" is SEPA text`);
+      for (const tag of ['Nm', 'Ustrd'])
+        for (const t of textsOf(xml, tag)) assert.ok(isSepaText(unescape(t)), `${tag} "${t}" is SEPA text`);
     });
   }
 
@@ -82,7 +97,11 @@ void describe('writePain001', () => {
   });
 
   void it('uses the ids passed in for MsgId, PmtInfId and EndToEndId', () => {
-    const xml = writePain001(AWKWARD, DEBTOR, { creationDateTime: NOW, messageId: 'MSG-1', paymentInfoId: 'PMT-1' });
+    const xml = writePain001(AWKWARD, DEBTOR, {
+      creationDateTime: NOW,
+      messageId: 'MSG-1',
+      paymentInfoId: 'PMT-1',
+    });
     assert.deepEqual(textsOf(xml, 'MsgId'), ['MSG-1']);
     assert.deepEqual(textsOf(xml, 'PmtInfId'), ['PMT-1']);
     assert.deepEqual(textsOf(xml, 'EndToEndId'), ['E2E-1', 'E2E-2', 'E2E-3', 'E2E-4']);
@@ -99,19 +118,33 @@ void describe('writePain001', () => {
 
   void it('transliterates and escapes, so markup in a name never becomes markup', () => {
     const xml = writePain001(AWKWARD, DEBTOR, { creationDateTime: NOW });
-    assert.deepEqual(textsOf(xml, 'Nm').slice(2), ['Mueller + Soehne - Strasse 5 E', 'OOO &apos;Romashka&apos;', 'Smiley Ltd', 'Plain']);
+    assert.deepEqual(textsOf(xml, 'Nm').slice(2), [
+      'Mueller + Soehne - Strasse 5 E',
+      'OOO &apos;Romashka&apos;',
+      'Smiley Ltd',
+      'Plain',
+    ]);
     assert.match(xml, /fuer Maerz \(b\)&apos;urgent&apos;\(\/b\)/);
   });
 
   void it('writes NOTPROVIDED for a debtor without BIC and omits the creditor agent without BIC', () => {
-    const xml = writePain001(AWKWARD, { name: 'X', iban: DEBTOR.iban }, { creationDateTime: NOW, version: 'pain.001.001.03' });
+    const xml = writePain001(
+      AWKWARD,
+      { name: 'X', iban: DEBTOR.iban },
+      { creationDateTime: NOW, version: 'pain.001.001.03' },
+    );
     assert.match(xml, /<DbtrAgt>\s*<FinInstnId>\s*<Othr>\s*<Id>NOTPROVIDED<\/Id>/);
     assert.equal((xml.match(/<CdtrAgt>/g) ?? []).length, 1);
     assert.equal(validateXml(xml, XSD['pain.001.001.03']).ok, true);
   });
 
   void it('rejects duplicate EndToEndIds, bad ids, a bad RF reference and non-positive amounts, naming each', () => {
-    const order = makeOrder([{ endToEndId: 'A//B' }, { endToEndId: 'SAME' }, { endToEndId: 'SAME', creditorReference: 'RF19539007547034' }, { amount: { amount: '0.00', currency: 'EUR' } }]);
+    const order = makeOrder([
+      { endToEndId: 'A//B' },
+      { endToEndId: 'SAME' },
+      { endToEndId: 'SAME', creditorReference: 'RF19539007547034' },
+      { amount: { amount: '0.00', currency: 'EUR' } },
+    ]);
     assert.throws(
       () => writePain001(order, DEBTOR, { creationDateTime: NOW, messageId: '/bad' }),
       (e: unknown) => {
@@ -119,7 +152,13 @@ void describe('writePain001', () => {
         assert.equal(e.code, 'PAYMENT_FILE_INVALID');
         assert.deepEqual(
           e.issues.map((i) => i.path),
-          ['messageId', 'lines.0.endToEndId', 'lines.2.endToEndId', 'lines.2.creditorReference', 'lines.3.amount'],
+          [
+            'messageId',
+            'lines.0.endToEndId',
+            'lines.2.endToEndId',
+            'lines.2.creditorReference',
+            'lines.3.amount',
+          ],
         );
         return true;
       },
@@ -129,12 +168,21 @@ void describe('writePain001', () => {
   void it('rejects a line in another currency and an amount above the SEPA maximum', () => {
     const order = makeOrder([{ amount: { amount: '1000000000.00', currency: 'EUR' } }]);
     assert.throws(() => writePain001(order, DEBTOR, { creationDateTime: NOW }), /SEPA maximum/);
-    const mixed = { ...makeOrder([{}]), lines: [{ ...makeOrder([{}]).lines[0]!, amount: { amount: 100n, currency: 'USD' } }] } as PaymentOrder;
-    assert.throws(() => writePain001(mixed, DEBTOR, { creationDateTime: NOW }), /USD but the order is in EUR/);
+    const mixed = {
+      ...makeOrder([{}]),
+      lines: [{ ...makeOrder([{}]).lines[0]!, amount: { amount: 100n, currency: 'USD' } }],
+    } as PaymentOrder;
+    assert.throws(
+      () => writePain001(mixed, DEBTOR, { creationDateTime: NOW }),
+      /USD but the order is in EUR/,
+    );
   });
 
   void it('rejects a name with nothing representable in the SEPA set', () => {
-    assert.throws(() => writePain001(makeOrder([{ vendorName: '株式会社' }]), DEBTOR, { creationDateTime: NOW }), /lines.0.vendorName/);
+    assert.throws(
+      () => writePain001(makeOrder([{ vendorName: '株式会社' }]), DEBTOR, { creationDateTime: NOW }),
+      /lines.0.vendorName/,
+    );
   });
 
   void it('writes a non-EUR order without the SEPA service level, still XSD-valid', () => {
@@ -147,7 +195,11 @@ void describe('writePain001', () => {
     const compiled = compileXsd(XSD['pain.001.001.09']);
     try {
       for (let n = 1; n <= 20; n += 1) {
-        const order = makeOrder(Array.from({ length: n }, (_, i) => ({ amount: { amount: `${i + 1}.0${i % 10}`, currency: 'EUR' } })));
+        const order = makeOrder(
+          Array.from({ length: n }, (_, i) => ({
+            amount: { amount: `${i + 1}.0${i % 10}`, currency: 'EUR' },
+          })),
+        );
         assert.equal(compiled.validate(writePain001(order, DEBTOR, { creationDateTime: NOW })).ok, true);
       }
     } finally {
@@ -168,7 +220,9 @@ void describe('pain.001 fixtures', () => {
     for (const name of readdirSync(dir)) {
       const xml = readFileSync(new URL(name, dir), 'utf8');
       const ctrl = /<GrpHdr>[\s\S]*?<CtrlSum>([^<]+)<\/CtrlSum>/.exec(xml)?.[1];
-      const amounts = [...xml.matchAll(/<InstdAmt Ccy="EUR">([^<]+)<\/InstdAmt>/g)].map((m) => parseMoney(m[1] ?? '', 'EUR'));
+      const amounts = [...xml.matchAll(/<InstdAmt Ccy="EUR">([^<]+)<\/InstdAmt>/g)].map((m) =>
+        parseMoney(m[1] ?? '', 'EUR'),
+      );
       const allEur = [...xml.matchAll(/<InstdAmt Ccy="([A-Z]{3})">/g)].every((m) => m[1] === 'EUR');
       if (ctrl === undefined || amounts.length === 0 || !allEur) continue;
       if (formatMoney(sum(amounts, 'EUR')) !== formatMoney(parseMoney(ctrl, 'EUR'))) inconsistent.push(name);

@@ -4,9 +4,20 @@
  * EPC SEPA Credit Transfer Implementation Guidelines (EPC132-08); other currencies get the same
  * message without the SEPA service level.
  */
-import { type Money, money, type PaymentOrder, type PaymentOrderLine, ErrorCodes, type FieldIssue, formatMoney, ibanProblem, parseBic, ValidationError } from '../../../domain/index.ts';
+import {
+  type Money,
+  money,
+  type PaymentOrder,
+  type PaymentOrderLine,
+  ErrorCodes,
+  type FieldIssue,
+  formatMoney,
+  ibanProblem,
+  parseBic,
+  ValidationError,
+} from '../../../domain/index.ts';
 import { isRfCreditorReference, sepaIdentifierProblem, toSepaText } from './sepa-charset.ts';
-import { element, printXmlDocument, textElement, type XmlNode } from './xml-builder.ts';
+import { element, printXmlDocument, printXmlFragment, textElement, type XmlNode } from './xml-builder.ts';
 
 /** The pain.001 versions Kontor writes; .09 is the default, .03 for banks that still need it. */
 export const pain001Versions = ['pain.001.001.09', 'pain.001.001.03'] as const;
@@ -72,12 +83,17 @@ function remittance(line: PaymentOrderLine): XmlNode | undefined {
     // EPC132-08 AT-T009: structured remittance only carries an ISO 11649 reference, typed SCOR; Ustrd and Strd are exclusive.
     return element('RmtInf', [
       element('Strd', [
-        element('CdtrRefInf', [element('Tp', [element('CdOrPrtry', [textElement('Cd', 'SCOR')])]), textElement('Ref', reference)]),
+        element('CdtrRefInf', [
+          element('Tp', [element('CdOrPrtry', [textElement('Cd', 'SCOR')])]),
+          textElement('Ref', reference),
+        ]),
       ]),
     ]);
   }
   // A non-RF reference cannot be structured, so it leads the 140-character unstructured text.
-  const parts = [line.creditorReference, line.remittance ?? line.invoiceIds.join(', ')].filter((p): p is string => p !== undefined && p.trim() !== '');
+  const parts = [line.creditorReference, line.remittance ?? line.invoiceIds.join(', ')].filter(
+    (p): p is string => p !== undefined && p.trim() !== '',
+  );
   const text = toSepaText(parts.join(' '), 140);
   return text === '' ? undefined : element('RmtInf', [textElement('Ustrd', text)]);
 }
@@ -89,26 +105,46 @@ function checkIdentifier(issues: FieldIssue[], path: string, id: string): void {
 
 function sepaName(issues: FieldIssue[], path: string, name: string): string {
   const text = toSepaText(name, SEPA_NAME_LENGTH);
-  if (text === '') issues.push({ path, message: `name "${name}" has no character that the SEPA character set can represent` });
+  if (text === '')
+    issues.push({
+      path,
+      message: `name "${name}" has no character that the SEPA character set can represent`,
+    });
   return text;
 }
 
-function checkAmount(issues: FieldIssue[], path: string, amount: Money, order: PaymentOrder, sepa: boolean): void {
-  if (amount.currency !== order.currency) issues.push({ path, message: `amount is in ${amount.currency} but the order is in ${order.currency}` });
+function checkAmount(
+  issues: FieldIssue[],
+  path: string,
+  amount: Money,
+  order: PaymentOrder,
+  sepa: boolean,
+): void {
+  if (amount.currency !== order.currency)
+    issues.push({ path, message: `amount is in ${amount.currency} but the order is in ${order.currency}` });
   if (amount.amount <= 0n) issues.push({ path, message: `amount ${formatMoney(amount)} is not positive` });
-  if (sepa && amount.amount > SEPA_MAX_AMOUNT) issues.push({ path, message: `amount ${formatMoney(amount)} is above the SEPA maximum 999999999.99` });
+  if (sepa && amount.amount > SEPA_MAX_AMOUNT)
+    issues.push({ path, message: `amount ${formatMoney(amount)} is above the SEPA maximum 999999999.99` });
 }
 
 /**
  * Writes a pain.001 credit transfer initiation for `order` from `debtor`'s account; throws a
  * ValidationError (PAYMENT_FILE_INVALID) listing every line that breaks a SEPA or XSD rule.
  */
-export function writePain001(order: PaymentOrder, debtor: Pain001Debtor, options: WritePain001Options): string {
+export function writePain001(
+  order: PaymentOrder,
+  debtor: Pain001Debtor,
+  options: WritePain001Options,
+): string {
   return writePain001WithSummary(order, debtor, options).xml;
 }
 
 /** Same as {@link writePain001}, also returning the ids and totals written. */
-export function writePain001WithSummary(order: PaymentOrder, debtor: Pain001Debtor, options: WritePain001Options): { xml: string; summary: Pain001Summary } {
+export function writePain001WithSummary(
+  order: PaymentOrder,
+  debtor: Pain001Debtor,
+  options: WritePain001Options,
+): { xml: string; summary: Pain001Summary } {
   const version = options.version ?? 'pain.001.001.09';
   const sepa = order.currency === 'EUR';
   const issues: FieldIssue[] = [];
@@ -116,11 +152,13 @@ export function writePain001WithSummary(order: PaymentOrder, debtor: Pain001Debt
   const paymentInfoId = options.paymentInfoId ?? order.id;
   checkIdentifier(issues, 'messageId', messageId);
   checkIdentifier(issues, 'paymentInfoId', paymentInfoId);
-  if (Number.isNaN(options.creationDateTime.getTime())) issues.push({ path: 'creationDateTime', message: 'is not a valid date' });
+  if (Number.isNaN(options.creationDateTime.getTime()))
+    issues.push({ path: 'creationDateTime', message: 'is not a valid date' });
   if (order.lines.length === 0) issues.push({ path: 'lines', message: 'an order needs at least one line' });
 
   const debtorIbanProblem = ibanProblem(debtor.iban);
-  if (debtorIbanProblem !== undefined) issues.push({ path: 'debtor.iban', message: `invalid IBAN: ${debtorIbanProblem}` });
+  if (debtorIbanProblem !== undefined)
+    issues.push({ path: 'debtor.iban', message: `invalid IBAN: ${debtorIbanProblem}` });
   const debtorIban = debtor.iban.replace(/\s+/g, '').toUpperCase();
   let debtorBic: string | undefined;
   if (debtor.bic !== undefined) {
@@ -140,38 +178,52 @@ export function writePain001WithSummary(order: PaymentOrder, debtor: Pain001Debt
     const path = `lines.${i}`;
     checkIdentifier(issues, `${path}.endToEndId`, line.endToEndId);
     // The EndToEndId ties every pain.002 status and bank line back to the bill, so it must be unique in the file.
-    if (seen.has(line.endToEndId)) issues.push({ path: `${path}.endToEndId`, message: `duplicate EndToEndId "${line.endToEndId}"` });
+    if (seen.has(line.endToEndId))
+      issues.push({ path: `${path}.endToEndId`, message: `duplicate EndToEndId "${line.endToEndId}"` });
     seen.add(line.endToEndId);
     checkAmount(issues, `${path}.amount`, line.amount, order, sepa);
     const reference = line.creditorReference?.replace(/\s+/g, '').toUpperCase();
     if (reference?.startsWith('RF') === true && !isRfCreditorReference(reference)) {
-      issues.push({ path: `${path}.creditorReference`, message: `"${line.creditorReference}" looks like an RF reference but its check digits are wrong (ISO 11649)` });
+      issues.push({
+        path: `${path}.creditorReference`,
+        message: `"${line.creditorReference}" looks like an RF reference but its check digits are wrong (ISO 11649)`,
+      });
     }
     total += line.amount.amount;
     const name = sepaName(issues, `${path}.vendorName`, line.vendorName);
+    // Depth 3: Document/CstmrCdtTrfInitn/PmtInf/CdtTrfTxInf.
     transactions.push(
-      element('CdtTrfTxInf', [
-        element('PmtId', [textElement('EndToEndId', line.endToEndId)]),
-        element('Amt', [textElement('InstdAmt', formatMoney(line.amount), { Ccy: line.amount.currency })]),
-        line.creditorBic === undefined ? undefined : element('CdtrAgt', [agent(version, line.creditorBic)]),
-        element('Cdtr', [textElement('Nm', name)]),
-        element('CdtrAcct', [element('Id', [textElement('IBAN', line.creditorIban)])]),
-        remittance(line),
-      ]),
+      printXmlFragment(
+        element('CdtTrfTxInf', [
+          element('PmtId', [textElement('EndToEndId', line.endToEndId)]),
+          element('Amt', [textElement('InstdAmt', formatMoney(line.amount), { Ccy: line.amount.currency })]),
+          line.creditorBic === undefined ? undefined : element('CdtrAgt', [agent(version, line.creditorBic)]),
+          element('Cdtr', [textElement('Nm', name)]),
+          element('CdtrAcct', [element('Id', [textElement('IBAN', line.creditorIban)])]),
+          remittance(line),
+        ]),
+        3,
+      ),
     );
   });
   if (issues.length > 0) {
     const first = issues[0];
-    throw new ValidationError(`cannot write pain.001 for order ${order.id}: ${first?.path} ${first?.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, issues, {
-      code: ErrorCodes.PAYMENT_FILE_INVALID,
-    });
+    throw new ValidationError(
+      `cannot write pain.001 for order ${order.id}: ${first?.path} ${first?.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`,
+      issues,
+      {
+        code: ErrorCodes.PAYMENT_FILE_INVALID,
+      },
+    );
   }
 
   const numberOfTransactions = String(order.lines.length);
   // CtrlSum is the exact decimal sum of the InstdAmt values (ISO 20022 GrpHdr/CtrlSum), never a float.
   const controlSum = formatMoney(money(total, order.currency));
   const executionDate =
-    version === 'pain.001.001.09' ? element('ReqdExctnDt', [textElement('Dt', order.executionDate)]) : textElement('ReqdExctnDt', order.executionDate);
+    version === 'pain.001.001.09'
+      ? element('ReqdExctnDt', [textElement('Dt', order.executionDate)])
+      : textElement('ReqdExctnDt', order.executionDate);
 
   const root = element(
     'Document',
@@ -187,7 +239,9 @@ export function writePain001WithSummary(order: PaymentOrder, debtor: Pain001Debt
         element('PmtInf', [
           textElement('PmtInfId', paymentInfoId),
           textElement('PmtMtd', 'TRF'),
-          options.batchBooking === undefined ? undefined : textElement('BtchBookg', String(options.batchBooking)),
+          options.batchBooking === undefined
+            ? undefined
+            : textElement('BtchBookg', String(options.batchBooking)),
           textElement('NbOfTxs', numberOfTransactions),
           textElement('CtrlSum', controlSum),
           sepa ? element('PmtTpInf', [element('SvcLvl', [textElement('Cd', 'SEPA')])]) : undefined,
@@ -203,5 +257,8 @@ export function writePain001WithSummary(order: PaymentOrder, debtor: Pain001Debt
     ],
     { xmlns: NAMESPACE[version] },
   );
-  return { xml: printXmlDocument(root), summary: { messageId, paymentInfoId, numberOfTransactions: order.lines.length, controlSum } };
+  return {
+    xml: printXmlDocument(root),
+    summary: { messageId, paymentInfoId, numberOfTransactions: order.lines.length, controlSum },
+  };
 }

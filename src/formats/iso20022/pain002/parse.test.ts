@@ -15,8 +15,14 @@ function parseOk(name: string): Pain002Report {
 
 // PROVENANCE.md marks these as NEGATIVE samples; each must be refused with a reason.
 const NEGATIVE: Record<string, { code: string; reason: RegExp }> = {
-  'moov-iso__invalid_pain_v11.xml': { code: 'STATUS_REPORT_PARSE_FAILED', reason: /no namespace and carries no status/ },
-  'oca-ap__test-sepa-pain-unpaid-invalid.xml': { code: 'XML_NAMESPACE_UNSUPPORTED', reason: /other\.002\.001\.03/ },
+  'moov-iso__invalid_pain_v11.xml': {
+    code: 'STATUS_REPORT_PARSE_FAILED',
+    reason: /no namespace and carries no status/,
+  },
+  'oca-ap__test-sepa-pain-unpaid-invalid.xml': {
+    code: 'XML_NAMESPACE_UNSUPPORTED',
+    reason: /other\.002\.001\.03/,
+  },
 };
 
 void describe('parsePain002 on every fixture', () => {
@@ -74,7 +80,10 @@ void describe('parsePain002 details', () => {
     assert.equal(report.version, 'pain.002.001.03.ch.02');
     assert.equal(report.paymentInfos[0]?.status, 'PART');
     const [tx] = resolveTransactionStatuses(report);
-    assert.deepEqual([tx?.originalEndToEndId, tx?.status, tx?.outcome, tx?.level], ['EndToEndId-001-03-04', 'RJCT', 'rejected', 'transaction']);
+    assert.deepEqual(
+      [tx?.originalEndToEndId, tx?.status, tx?.outcome, tx?.level],
+      ['EndToEndId-001-03-04', 'RJCT', 'rejected', 'transaction'],
+    );
     assert.deepEqual(tx?.reasons[0]?.additionalInfo, ['1301813;Konto ungültig']);
   });
 
@@ -82,7 +91,9 @@ void describe('parsePain002 details', () => {
     const report = parseOk('iso20022js__cross_river_pain_002_transaction_rejected.xml');
     assert.equal(report.version, 'pain.002.001.03');
     assert.match(report.warnings.join(), /no namespace.*Xmlns/);
-    assert.deepEqual(report.paymentInfos[0]?.transactions[0]?.reasons[0]?.additionalInfo, ['Instruction ID example01234567 already exist']);
+    assert.deepEqual(report.paymentInfos[0]?.transactions[0]?.reasons[0]?.additionalInfo, [
+      'Instruction ID example01234567 already exist',
+    ]);
   });
 
   void it('inherits PmtInfSts and GrpSts for transactions without their own status', () => {
@@ -94,11 +105,17 @@ void describe('parsePain002 details', () => {
     const result = parsePain002(xml);
     assert.ok(result.ok);
     const resolved = resolveTransactionStatuses(result.value);
-    assert.deepEqual(resolved.map((r) => [r.originalEndToEndId, r.status, r.level, r.outcome]), [
-      ['E1', 'ACCP', 'payment-info', 'accepted'],
-      ['E2', 'ACSC', 'group', 'settled'],
-    ]);
-    assert.deepEqual(result.value.paymentInfos[1]?.transactions[0]?.originalAmount, { amount: '12.30', currency: 'EUR' });
+    assert.deepEqual(
+      resolved.map((r) => [r.originalEndToEndId, r.status, r.level, r.outcome]),
+      [
+        ['E1', 'ACCP', 'payment-info', 'accepted'],
+        ['E2', 'ACSC', 'group', 'settled'],
+      ],
+    );
+    assert.deepEqual(result.value.paymentInfos[1]?.transactions[0]?.originalAmount, {
+      amount: '12.30',
+      currency: 'EUR',
+    });
   });
 
   void it('refuses a DOCTYPE as a typed error, without expanding entities', () => {
@@ -110,9 +127,15 @@ void describe('parsePain002 details', () => {
 
   void it('refuses malformed XML, a non-Document root, another message and an oversize file', () => {
     const cases: [string, string][] = [
-      ['<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt>', 'STATUS_REPORT_PARSE_FAILED'],
+      [
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt>',
+        'STATUS_REPORT_PARSE_FAILED',
+      ],
       ['<Foo/>', 'STATUS_REPORT_PARSE_FAILED'],
-      ['<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrCdtTrfInitn/></Document>', 'STATUS_REPORT_PARSE_FAILED'],
+      [
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrCdtTrfInitn/></Document>',
+        'STATUS_REPORT_PARSE_FAILED',
+      ],
       ['', 'STATUS_REPORT_PARSE_FAILED'],
     ];
     for (const [xml, code] of cases) {
@@ -127,8 +150,10 @@ void describe('parsePain002 details', () => {
 void describe('code tables', () => {
   void it('explain at least 30 reason codes and every status Kontor acts on', () => {
     assert.ok(Object.keys(statusReasonCodes).length >= 30);
-    for (const code of ['AC01', 'AC04', 'AM04', 'MS03', 'AM05', 'RC01', 'FF01']) assert.ok(statusReasonCodes[code]?.description, code);
-    for (const code of ['ACCP', 'ACSC', 'ACSP', 'ACTC', 'ACWC', 'PDNG', 'RJCT', 'PART']) assert.ok(paymentStatusCodes[code]?.description, code);
+    for (const code of ['AC01', 'AC04', 'AM04', 'MS03', 'AM05', 'RC01', 'FF01'])
+      assert.ok(statusReasonCodes[code]?.description, code);
+    for (const code of ['ACCP', 'ACSC', 'ACSP', 'ACTC', 'ACWC', 'PDNG', 'RJCT', 'PART'])
+      assert.ok(paymentStatusCodes[code]?.description, code);
     assert.match(statusReasonCodes['AC04']?.description ?? '', /closed account/);
     assert.match(statusReasonCodes['MS03']?.description ?? '', /reason not specified/);
   });

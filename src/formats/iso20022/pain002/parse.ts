@@ -68,13 +68,33 @@ export class StatusReportParseError extends ValidationError {
   readonly line: number | undefined;
   readonly path: string | undefined;
 
-  constructor(reason: string, location: { line?: number; path?: string } = {}, code: ErrorCode = ErrorCodes.STATUS_REPORT_PARSE_FAILED, cause?: unknown) {
-    const where = [location.line === undefined ? '' : `line ${location.line}`, location.path === undefined ? '' : `at ${location.path}`].filter((s) => s !== '').join(' ');
-    super(where === '' ? reason : `${reason} (${where})`, [{ path: location.path ?? '', message: reason, ...(location.line === undefined ? {} : { line: location.line }) }], {
-      code,
-      cause,
-      details: { location },
-    });
+  constructor(
+    reason: string,
+    location: { line?: number; path?: string } = {},
+    code: ErrorCode = ErrorCodes.STATUS_REPORT_PARSE_FAILED,
+    cause?: unknown,
+  ) {
+    const where = [
+      location.line === undefined ? '' : `line ${location.line}`,
+      location.path === undefined ? '' : `at ${location.path}`,
+    ]
+      .filter((s) => s !== '')
+      .join(' ');
+    super(
+      where === '' ? reason : `${reason} (${where})`,
+      [
+        {
+          path: location.path ?? '',
+          message: reason,
+          ...(location.line === undefined ? {} : { line: location.line }),
+        },
+      ],
+      {
+        code,
+        cause,
+        details: { location },
+      },
+    );
     this.name = 'StatusReportParseError';
     this.reason = reason;
     this.line = location.line;
@@ -91,7 +111,8 @@ const VERSION_IN_NAMESPACE = /pain\.002\.\d{3}\.\d{2}(?:\.ch\.\d{2})?/;
 
 function reasonDescription(reason: StatusReason): StatusReason {
   if (reason.code !== undefined) return { ...reason, description: describeStatusReason(reason.code) };
-  if (reason.proprietary !== undefined) return { ...reason, description: `proprietary reason ${reason.proprietary}` };
+  if (reason.proprietary !== undefined)
+    return { ...reason, description: `proprietary reason ${reason.proprietary}` };
   return reason;
 }
 
@@ -100,15 +121,32 @@ function reasonDescription(reason: StatusReason): StatusReason {
  * than pain.002 is refused (XML_NAMESPACE_UNSUPPORTED), and a file with no namespace is accepted
  * only when it carries at least one status, since nothing else says it is a status report.
  */
-export function parsePain002(xml: string, options: ParsePain002Options = {}): Result<Pain002Report, StatusReportParseError> {
+export function parsePain002(
+  xml: string,
+  options: ParsePain002Options = {},
+): Result<Pain002Report, StatusReportParseError> {
   const maxLength = options.maxLength ?? 50_000_000;
-  if (xml.length > maxLength) return err(new StatusReportParseError(`the file has ${xml.length} characters, more than the limit of ${maxLength}`, {}, ErrorCodes.FILE_TOO_LARGE));
+  if (xml.length > maxLength)
+    return err(
+      new StatusReportParseError(
+        `the file has ${xml.length} characters, more than the limit of ${maxLength}`,
+        {},
+        ErrorCodes.FILE_TOO_LARGE,
+      ),
+    );
 
   const parser = new SaxesParser({ xmlns: true, position: true });
   const path: string[] = [];
   let text = '';
   let failure: StatusReportParseError | undefined;
-  const report: Pain002Report = { version: 'unversioned', namespace: '', groupReasons: [], numberOfTransactionsPerStatus: [], paymentInfos: [], warnings: [] };
+  const report: Pain002Report = {
+    version: 'unversioned',
+    namespace: '',
+    groupReasons: [],
+    numberOfTransactionsPerStatus: [],
+    paymentInfos: [],
+    warnings: [],
+  };
   let paymentInfo: PaymentInfoStatusReport | undefined;
   let transaction: TransactionStatusReport | undefined;
   let reason: StatusReason | undefined;
@@ -116,13 +154,20 @@ export function parsePain002(xml: string, options: ParsePain002Options = {}): Re
   let amountCurrency: string | undefined;
 
   const here = (): { line: number; path: string } => ({ line: parser.line, path: path.join('/') });
-  const fail = (message: string, code: ErrorCode = ErrorCodes.STATUS_REPORT_PARSE_FAILED, cause?: unknown): void => {
+  const fail = (
+    message: string,
+    code: ErrorCode = ErrorCodes.STATUS_REPORT_PARSE_FAILED,
+    cause?: unknown,
+  ): void => {
     failure ??= new StatusReportParseError(message, here(), code, cause);
   };
 
   parser.on('doctype', () => {
     // A DTD can define entities (billion laughs, XXE); bank files never need one.
-    fail('the file declares a DOCTYPE, which status reports never need and Kontor refuses', ErrorCodes.XML_DOCTYPE_FORBIDDEN);
+    fail(
+      'the file declares a DOCTYPE, which status reports never need and Kontor refuses',
+      ErrorCodes.XML_DOCTYPE_FORBIDDEN,
+    );
   });
   parser.on('error', (e) => {
     fail(`not well-formed XML: ${e.message}`, ErrorCodes.STATUS_REPORT_PARSE_FAILED, e);
@@ -142,18 +187,29 @@ export function parsePain002(xml: string, options: ParsePain002Options = {}): Re
       report.namespace = tag.uri;
       if (tag.uri === '') {
         // Some exporters write "Xmlns" (capital X), which XML treats as a plain attribute, not a namespace.
-        const hint = Object.values(tag.attributes).find((a) => a.local.toLowerCase() === 'xmlns' && VERSION_IN_NAMESPACE.test(a.value));
+        const hint = Object.values(tag.attributes).find(
+          (a) => a.local.toLowerCase() === 'xmlns' && VERSION_IN_NAMESPACE.test(a.value),
+        );
         const hinted = hint === undefined ? undefined : VERSION_IN_NAMESPACE.exec(hint.value)?.[0];
         if (hinted !== undefined) report.version = hinted;
-        report.warnings.push(hinted === undefined ? 'the Document has no namespace' : `the Document has no namespace; its "${hint?.name}" attribute suggests ${hinted}`);
+        report.warnings.push(
+          hinted === undefined
+            ? 'the Document has no namespace'
+            : `the Document has no namespace; its "${hint?.name}" attribute suggests ${hinted}`,
+        );
         return undefined;
       }
       const version = VERSION_IN_NAMESPACE.exec(tag.uri)?.[0];
-      if (version === undefined) return fail(`namespace "${tag.uri}" is not a pain.002 namespace`, ErrorCodes.XML_NAMESPACE_UNSUPPORTED);
+      if (version === undefined)
+        return fail(
+          `namespace "${tag.uri}" is not a pain.002 namespace`,
+          ErrorCodes.XML_NAMESPACE_UNSUPPORTED,
+        );
       report.version = version;
       return undefined;
     }
-    if (depth === 1 && tag.local !== 'CstmrPmtStsRpt') return fail(`<${tag.local}> is not a customer payment status report (expected <CstmrPmtStsRpt>)`);
+    if (depth === 1 && tag.local !== 'CstmrPmtStsRpt')
+      return fail(`<${tag.local}> is not a customer payment status report (expected <CstmrPmtStsRpt>)`);
     const parent = path[depth - 1];
     switch (tag.local) {
       case 'OrgnlPmtInfAndSts':
@@ -172,7 +228,8 @@ export function parsePain002(xml: string, options: ParsePain002Options = {}): Re
       case 'StsRsnInf':
         reason = { additionalInfo: [] };
         if (parent === 'TxInfAndSts' && transaction !== undefined) transaction.reasons.push(reason);
-        else if (parent === 'OrgnlPmtInfAndSts' && paymentInfo !== undefined) paymentInfo.reasons.push(reason);
+        else if (parent === 'OrgnlPmtInfAndSts' && paymentInfo !== undefined)
+          paymentInfo.reasons.push(reason);
         else if (parent === 'OrgnlGrpInfAndSts') report.groupReasons.push(reason);
         break;
       case 'NbOfTxsPerSts':
@@ -214,11 +271,20 @@ export function parsePain002(xml: string, options: ParsePain002Options = {}): Re
       else if (name === 'OrgnlUETR') transaction.originalUetr = value;
       else if (name === 'TxSts') transaction.status = value;
       else if (name === 'AccptncDtTm') transaction.acceptanceDateTime = value;
-    } else if (name === 'InstdAmt' && parent === 'Amt' && path[path.length - 3] === 'OrgnlTxRef' && transaction !== undefined) {
+    } else if (
+      name === 'InstdAmt' &&
+      parent === 'Amt' &&
+      path[path.length - 3] === 'OrgnlTxRef' &&
+      transaction !== undefined
+    ) {
       transaction.originalAmount = { amount: value, currency: amountCurrency ?? '' };
     } else if (parent === 'OrgnlTxRef' && transaction !== undefined && name === 'ReqdExctnDt') {
       transaction.requestedExecutionDate = value;
-    } else if (path[path.length - 3] === 'OrgnlTxRef' && parent === 'ReqdExctnDt' && transaction !== undefined) {
+    } else if (
+      path[path.length - 3] === 'OrgnlTxRef' &&
+      parent === 'ReqdExctnDt' &&
+      transaction !== undefined
+    ) {
       // pain.002.001.10 wraps the date in a Dt/DtTm choice.
       transaction.requestedExecutionDate = value;
     } else if (parent === 'Rsn' && reason !== undefined) {
@@ -242,24 +308,45 @@ export function parsePain002(xml: string, options: ParsePain002Options = {}): Re
   try {
     parser.write(xml).close();
   } catch (e) {
-    fail(`not well-formed XML: ${e instanceof Error ? e.message : String(e)}`, ErrorCodes.STATUS_REPORT_PARSE_FAILED, e);
+    fail(
+      `not well-formed XML: ${e instanceof Error ? e.message : String(e)}`,
+      ErrorCodes.STATUS_REPORT_PARSE_FAILED,
+      e,
+    );
   }
   if (failure !== undefined) return err(failure);
-  if (report.namespace === '' && report.version === 'unversioned' && path.length === 0 && report.messageId === undefined) {
+  if (
+    report.namespace === '' &&
+    report.version === 'unversioned' &&
+    path.length === 0 &&
+    report.messageId === undefined
+  ) {
     return err(new StatusReportParseError('the file is empty or has no <Document>'));
   }
 
-  const statuses = [report.groupStatus, ...report.paymentInfos.flatMap((p) => [p.status, ...p.transactions.map((t) => t.status)])].filter(
-    (s): s is string => s !== undefined && s !== '',
-  );
+  const statuses = [
+    report.groupStatus,
+    ...report.paymentInfos.flatMap((p) => [p.status, ...p.transactions.map((t) => t.status)]),
+  ].filter((s): s is string => s !== undefined && s !== '');
   if (report.namespace === '' && statuses.length === 0) {
-    return err(new StatusReportParseError('the Document has no namespace and carries no status (GrpSts, PmtInfSts or TxSts), so it is not a recognisable pain.002 report'));
+    return err(
+      new StatusReportParseError(
+        'the Document has no namespace and carries no status (GrpSts, PmtInfSts or TxSts), so it is not a recognisable pain.002 report',
+      ),
+    );
   }
-  if (report.messageId === undefined || report.messageId === '') return err(new StatusReportParseError('GrpHdr/MsgId is missing', { path: 'Document/CstmrPmtStsRpt/GrpHdr' }));
+  if (report.messageId === undefined || report.messageId === '')
+    return err(
+      new StatusReportParseError('GrpHdr/MsgId is missing', { path: 'Document/CstmrPmtStsRpt/GrpHdr' }),
+    );
   // A bank that could not read our file cannot name its MsgId (Cross River's batch rejection does this), so it is a warning.
-  if (report.originalMessageId === undefined) report.warnings.push('OrgnlGrpInfAndSts/OrgnlMsgId is missing: the report cannot be tied to a file by id');
+  if (report.originalMessageId === undefined)
+    report.warnings.push(
+      'OrgnlGrpInfAndSts/OrgnlMsgId is missing: the report cannot be tied to a file by id',
+    );
   for (const s of new Set(statuses)) {
-    if (describePaymentStatus(s).outcome === 'unknown') report.warnings.push(`status code ${s} is not in Kontor's status table`);
+    if (describePaymentStatus(s).outcome === 'unknown')
+      report.warnings.push(`status code ${s} is not in Kontor's status table`);
   }
 
   report.groupReasons = report.groupReasons.map(reasonDescription);

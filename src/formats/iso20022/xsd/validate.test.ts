@@ -3,8 +3,14 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { compileXsd, validateXml } from './validate.ts';
 
-const XSD = readFileSync(new URL('../../../../../shared/fixtures/xsd/hbci4j__pain.002.001.03.xsd', import.meta.url), 'utf8');
-const PAIN002 = readFileSync(new URL('../../../../../shared/fixtures/pain002/oca-ap__test-sepa-unpaid.xml', import.meta.url), 'utf8');
+const XSD = readFileSync(
+  new URL('../../../../../shared/fixtures/xsd/hbci4j__pain.002.001.03.xsd', import.meta.url),
+  'utf8',
+);
+const PAIN002 = readFileSync(
+  new URL('../../../../../shared/fixtures/pain002/oca-ap__test-sepa-unpaid.xml', import.meta.url),
+  'utf8',
+);
 
 void describe('validateXml', () => {
   void it('accepts a real pain.002.001.03 file against its XSD', () => {

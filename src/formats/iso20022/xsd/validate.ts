@@ -39,11 +39,20 @@ function toIssues(error: unknown): XsdIssue[] {
   return [{ message: error instanceof Error ? error.message : String(error) }];
 }
 
-function failure(kind: XsdValidationFailure['kind'], lead: string, error: unknown): { ok: false; error: XsdValidationFailure } {
+function failure(
+  kind: XsdValidationFailure['kind'],
+  lead: string,
+  error: unknown,
+): { ok: false; error: XsdValidationFailure } {
   const issues = toIssues(error);
   const first = issues[0];
   const where = first?.line === undefined ? '' : ` (line ${first.line})`;
-  return err({ code: ErrorCodes.XML_SCHEMA_INVALID, kind, message: `${lead}: ${first?.message ?? 'unknown error'}${where}`, issues });
+  return err({
+    code: ErrorCodes.XML_SCHEMA_INVALID,
+    kind,
+    message: `${lead}: ${first?.message ?? 'unknown error'}${where}`,
+    issues,
+  });
 }
 
 /** Compiles XSD text once into a validator for many documents; throws nothing, reports an unusable schema on validate. */
@@ -59,7 +68,10 @@ export function compileXsd(xsdText: string): CompiledXsd {
   }
   return {
     validate(xml: string): Result<void, XsdValidationFailure> {
-      if (validator === undefined) return schemaError ?? failure('schema-unusable', 'the XSD cannot be compiled', new Error('no validator'));
+      if (validator === undefined)
+        return (
+          schemaError ?? failure('schema-unusable', 'the XSD cannot be compiled', new Error('no validator'))
+        );
       let doc: XmlDocument;
       try {
         // Default parse options: no entity substitution, no DTD loading, no network (XXE-safe).
