@@ -78,7 +78,7 @@ export async function inspectStatementFile(path: string, options: StatementInspe
     if (options.csvProfile === undefined) throw new StatementParseError('a CSV needs --csv-profile FILE (YAML or JSON)', {}, { code: ErrorCodes.STATEMENT_FORMAT_UNKNOWN });
     parseOptions.csv = { profile: parseYaml(await readFile(options.csvProfile, 'utf8')), account: { accountNumber: options.account ?? 'unknown' } };
   }
-  const events = readStatementEvents(format, createReadStream(path, { highWaterMark: 256 * 1024 }), parseOptions);
+  const events = readStatementEvents(format, createReadStream(path, { highWaterMark: 64 * 1024 }), parseOptions);
   const statements: Statement[] = [];
   let lines: StatementLine[] = [];
   let firstDay: string | undefined;

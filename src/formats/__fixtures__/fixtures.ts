@@ -1,15 +1,13 @@
 /** Test helpers: where the shared bank fixtures live, read in place (never copied). */
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
-/** Absolute path of ../shared/fixtures/<kind>/ seen from the repository root. */
+/** Absolute path (with trailing slash) of ../shared/fixtures/<kind>/ seen from the repository root. */
 export function fixtureDir(kind: string): string {
-  return fileURLToPath(new URL(`../../../../shared/fixtures/${kind}/`, import.meta.url));
+  return decodeURIComponent(new URL(`../../../../shared/fixtures/${kind}/`, import.meta.url).pathname);
 }
 
-/** The statement files of one fixture kind (the source projects' expected-result .json files left out). */
-export function listFixtures(kind: string): string[] {
-  return readdirSync(fixtureDir(kind))
+/** The statement files of one fixture kind, without the source projects' expected-result .json files. */
+export function listFixtures(kind: string, readdir: (path: string) => string[]): string[] {
+  return readdir(fixtureDir(kind))
     .filter((f) => !f.endsWith('.json'))
     .sort();
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ErrorCodes, formatMoney } from '../../domain/index.ts';
 import { csvFixtureProfiles } from '../__fixtures__/csv-profiles.ts';
@@ -26,7 +26,7 @@ const NO_PROFILE: Record<string, string> = {
 
 describe('CSV fixtures with a profile', () => {
   it('has a profile or a stated reason for every CSV fixture', () => {
-    for (const file of listFixtures('csv')) assert.ok(csvFixtureProfiles[file] !== undefined || NO_PROFILE[file] !== undefined, file);
+    for (const file of listFixtures('csv', readdirSync)) assert.ok(csvFixtureProfiles[file] !== undefined || NO_PROFILE[file] !== undefined, file);
   });
 
   for (const [file, { profile, account }] of Object.entries(csvFixtureProfiles)) {

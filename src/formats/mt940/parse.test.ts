@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ErrorCodes, formatMoney } from '../../domain/index.ts';
 import { fixtureDir, listFixtures } from '../__fixtures__/fixtures.ts';
@@ -58,7 +58,7 @@ async function parse(input: string | Uint8Array | Iterable<Uint8Array>) {
 }
 
 describe('MT940/MT942 fixtures', () => {
-  for (const file of listFixtures('mt940')) {
+  for (const file of listFixtures('mt940', readdirSync)) {
     const reason = REJECTED[file];
     if (reason !== undefined) {
       it(`rejects ${file} with a reason`, async () => {
