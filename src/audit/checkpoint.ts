@@ -62,7 +62,7 @@ export async function createAuditCheckpoint(db: Db, signer: AuditSigner, now: Da
     const head = await readAuditHead(tx);
     if (head.seq === 0n) return undefined;
     const existing = await tx.query('SELECT 1 FROM kontor_audit_checkpoints WHERE seq = $1', [head.seq.toString()]);
-    if (existing.rowCount > 0) return undefined;
+    if (existing.rows.length > 0) return undefined;
     const signature = sign(null, checkpointMessage(head.seq, head.hash), signer.privateKey).toString('base64');
     const checkpoint: AuditCheckpoint = { seq: head.seq, hash: head.hash, signedAt: now, keyId: signer.keyId, signature };
     await tx.query('INSERT INTO kontor_audit_checkpoints (seq, hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)', [

@@ -133,7 +133,7 @@ export class IdentityService {
     const now = this.#clock.now();
     const key = await this.#db.transaction(async (tx) => {
       const exists = await tx.query('SELECT 1 FROM kontor_identities WHERE name = $1', [input.name]);
-      if (exists.rowCount > 0) throw new ConflictError(`an identity named "${input.name}" already exists`);
+      if (exists.rows.length > 0) throw new ConflictError(`an identity named "${input.name}" already exists`);
       await tx.query(
         'INSERT INTO kontor_identities (id, name, kind, scopes, roles, created_at, created_by) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7)',
         [id, input.name, input.kind, JSON.stringify([...new Set(input.scopes)]), JSON.stringify(input.roles ?? []), now.toISOString(), input.actor],
@@ -201,7 +201,7 @@ export class IdentityService {
           : 'UPDATE kontor_api_keys SET revoked_at = $2 WHERE identity_id = $1 AND revoked_at IS NULL AND id = $3 RETURNING id',
         input.keyId === undefined ? [identity.id, now] : [identity.id, now, input.keyId],
       );
-      if (input.keyId !== undefined && r.rowCount === 0) throw new NotFoundError(`identity "${identity.name}" has no active key ${input.keyId}`);
+      if (input.keyId !== undefined && r.rows.length === 0) throw new NotFoundError(`identity "${identity.name}" has no active key ${input.keyId}`);
       if (input.keyId === undefined) await tx.query('UPDATE kontor_identities SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL', [identity.id, now]);
       await recordAudit(tx, {
         actor: input.actor,

@@ -33,6 +33,7 @@ const redactPaths = [
   'req.headers.cookie',
   'req.headers["x-api-key"]',
   'req.headers["idempotency-key"]',
+  ...['headers', '*.headers'].flatMap((h) => [`${h}["idempotency-key"]`, `${h}["x-api-key"]`]),
 ];
 
 export interface CreateLoggerOptions {

@@ -70,7 +70,7 @@ export function installIdempotency(app: App, db: Db, retentionMs: number = IDEMP
        ON CONFLICT (identity_id, key) DO NOTHING RETURNING key`,
       [identityId, key, requestHash],
     );
-    if (claimed.rowCount === 1) {
+    if (claimed.rows.length === 1) {
       request.idempotencyClaim = { identityId, key, finished: false };
       return;
     }
