@@ -78,6 +78,8 @@ export function registerOdooContract(setup: () => Promise<OdooContractTarget>): 
       assert.ok(companies.some((c) => c.id === companyId && c.currency.length === 3));
       const currencies = await client.listCurrencies(companyId);
       assert.ok(currencies.some((c) => c.code === journal.currency));
+      const rates = await client.listCurrencyRates(companyId);
+      assert.ok(rates.every((r) => /^\d+(\.\d+)?(e-?\d+)?$/.test(r.rate) && /^\d{4}-\d{2}-\d{2}$/.test(r.date)));
       const partners = await client.listPartners(companyId, { limit: 5 });
       assert.ok(partners.length > 0 && partners.every((p) => typeof p.name === 'string'));
       assert.deepEqual(Object.keys(partners[0]!).sort(), ['email', 'id', 'isCompany', 'name', 'vat']);

@@ -15,6 +15,12 @@ export interface OdooCurrency {
   symbol: string;
   decimalPlaces: number;
 }
+export interface OdooCurrencyRate {
+  currency: string;
+  date: string;
+  /** Units of `currency` per one unit of the company currency, as Odoo's decimal text. */
+  rate: string;
+}
 export interface OdooPartner {
   id: number;
   name: string;
@@ -172,6 +178,17 @@ export class OdooClient {
   async listCurrencies(companyId: number): Promise<OdooCurrency[]> {
     const rows = await this.searchRead('res.currency', [['active', '=', true]], ['name', 'symbol', 'decimal_places'], companyId);
     return rows.map((r) => ({ id: r.id as number, code: r.name as string, symbol: r.symbol as string, decimalPlaces: r.decimal_places as number }));
+  }
+
+  /** Exchange rates of the company, newest first (a rate is a ratio, not an amount, so it stays decimal text). */
+  async listCurrencyRates(companyId: number, options: { limit?: number } = {}): Promise<OdooCurrencyRate[]> {
+    const rows = (await this.transport.call({
+      model: 'res.currency.rate',
+      method: 'search_read',
+      params: { domain: ['|', ['company_id', '=', false], ['company_id', '=', companyId]], fields: ['name', 'rate', 'currency_id'], order: 'name desc, id desc', limit: options.limit ?? 200 },
+      context: this.contextFor(companyId),
+    })) as Row[];
+    return rows.map((r) => ({ currency: m2oName(r.currency_id) ?? '', date: r.name as string, rate: String(r.rate as number) }));
   }
 
   /** Partners visible in the company, optionally only the given ids. */

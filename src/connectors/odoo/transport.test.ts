@@ -77,3 +77,14 @@ test('maps Odoo exceptions to retry-aware codes', () => {
     assert.match(error.message, /boom/);
   }
 });
+
+test('sends create values positionally, as Odoo JSON-RPC requires', async () => {
+  const transport = await connect();
+  const ids = await transport.call({
+    model: 'res.partner',
+    method: 'create',
+    params: { vals_list: [{ name: 'Positional GmbH' }] },
+    context: {},
+  });
+  assert.ok(Array.isArray(ids) && ids.length === 1);
+});

@@ -64,6 +64,10 @@ export interface OdooTransportStats {
   retries: number;
 }
 
+// Odoo's JSON-RPC `create` reads its first positional argument after running (`args[0]`), so kwargs alone fail
+// with "tuple index out of range" after the rows were built and rolled back (verified on 18.0).
+const positionalParams: Record<string, string[]> = { create: ['vals_list'] };
+
 const defaults = {
   timeoutMs: 120_000,
   concurrency: 4,
@@ -188,8 +192,15 @@ export class OdooTransport {
       const body = { ...(call.ids ? { ids: call.ids } : {}), ...call.params, ...(call.context ? { context: call.context } : {}) };
       return this.withResilience(() => this.postJson2(`/json/2/${call.model}/${call.method}`, body, label));
     }
-    const kwargs = { ...call.params, ...(call.context ? { context: call.context } : {}) };
-    const args = [this.credentials.db, this.uid, this.secret, call.model, call.method, call.ids ? [call.ids] : [], kwargs];
+    const named: Record<string, unknown> = { ...call.params };
+    const positional: unknown[] = call.ids ? [call.ids] : [];
+    for (const name of positionalParams[call.method] ?? []) {
+      if (!(name in named)) break;
+      positional.push(named[name]);
+      delete named[name];
+    }
+    const kwargs = { ...named, ...(call.context ? { context: call.context } : {}) };
+    const args = [this.credentials.db, this.uid, this.secret, call.model, call.method, positional, kwargs];
     return this.callService('object', 'execute_kw', args, label);
   }
 

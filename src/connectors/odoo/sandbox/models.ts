@@ -22,6 +22,9 @@ export const sandboxSchema: Record<string, Record<string, FieldSpec>> = {
   'res.currency': {
     name: char('Currency', true), symbol: char('Symbol'), decimal_places: { type: 'integer', label: 'Decimal Places' }, active: bool('Active'),
   },
+  'res.currency.rate': {
+    name: date('Date', true), rate: { type: 'float', label: 'Technical Rate' }, currency_id: m2o('res.currency', 'Currency', true), company_id: m2o('res.company', 'Company'),
+  },
   'res.users': { name: char('Name'), login: char('Login', true), company_id: m2o('res.company', 'Company'), company_ids: { type: 'many2many', comodel: 'res.company', label: 'Companies' } },
   'res.partner': {
     name: char('Name', true), is_company: bool('Is a Company'), vat: char('Tax ID'), email: char('Email'), ref: char('Reference'),
@@ -106,7 +109,7 @@ export const recordMethods = new Set(['read', 'write', 'action_post', 'reconcile
 const generic: Record<string, Method> = {
   search_read: (db, env, model, _ids, p) => {
     db.checkAccess(env, model, 'read');
-    const ids = db.search(env, model, asList(p.domain), asNumber(p.offset) ?? 0, asNumber(p.limit));
+    const ids = db.search(env, model, asList(p.domain), asNumber(p.offset) ?? 0, asNumber(p.limit), typeof p.order === 'string' ? p.order : undefined);
     return ids.map((id) => db.render(model, db.get(model, id)!, fieldList(db, model, p.fields)));
   },
   search: (db, env, model, _ids, p) => {

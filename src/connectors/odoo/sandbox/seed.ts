@@ -38,6 +38,9 @@ export function seedSandbox(db: SandboxDb, year: string): SandboxSeed {
 
   const demo = db.insert('res.company', { name: 'Kontor Demo GmbH', currency_id: eur.id });
   const other = db.insert('res.company', { name: 'Kontor Isolation BV', currency_id: eur.id });
+  const usd = db.get('res.currency', 2)!;
+  db.insert('res.currency.rate', { name: `${year}-01-01`, rate: 1.16, currency_id: usd.id, company_id: demo.id });
+  db.insert('res.currency.rate', { name: `${year}-01-01`, rate: 1.17, currency_id: usd.id, company_id: other.id });
   const demoPartner = db.insert('res.partner', { name: 'Kontor Demo GmbH', is_company: true, company_id: demo.id });
   const otherPartner = db.insert('res.partner', { name: 'Kontor Isolation BV', is_company: true, company_id: other.id });
   db.update('res.company', demo.id, { partner_id: demoPartner.id });

@@ -165,6 +165,8 @@ function dispatchJsonRpc(ctx: HandlerContext, params: Record<string, unknown>): 
     const isRecordMethod = recordMethods.has(methodName);
     const ids = isRecordMethod ? toIds(positional[0]) : undefined;
     const rest = isRecordMethod ? positional.slice(1) : positional;
+    // Real Odoo runs `create` and then reads args[0]; without a positional argument the call fails and rolls back.
+    if (methodName === 'create' && rest.length === 0) throw new OdooFaultError('builtins.IndexError', 'tuple index out of range');
     const names = methodParams[methodName] ?? [];
     const byName: Record<string, unknown> = {};
     rest.forEach((value, i) => {

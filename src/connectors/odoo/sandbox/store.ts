@@ -162,14 +162,29 @@ export class SandboxDb {
   }
 
   /** Ids of the visible records matching an Odoo domain, in id order. */
-  search(env: SandboxEnv, model: string, domain: unknown[], offset = 0, limit?: number): number[] {
+  search(env: SandboxEnv, model: string, domain: unknown[], offset = 0, limit?: number, order = 'id asc'): number[] {
     const fields = this.schema[model] ?? {};
     const ids: number[] = [];
     for (const record of this.table(model).values()) {
       if (!this.isVisible(env, model, record)) continue;
       if (this.matches(model, fields, record, domain)) ids.push(record.id);
     }
-    ids.sort((a, b) => a - b);
+    const keys = order.split(',').map((part) => {
+      const [field = 'id', direction = 'asc'] = part.trim().split(/\s+/);
+      return { field, sign: direction.toLowerCase() === 'desc' ? -1 : 1 };
+    });
+    const table = this.table(model);
+    const key = (id: number, field: string): unknown => (field === 'id' ? id : this.value(model, table.get(id)!, field));
+    ids.sort((a, b) => {
+      for (const { field, sign } of keys) {
+        const x = key(a, field);
+        const y = key(b, field);
+        if (x === y) continue;
+        const less = typeof x === 'number' && typeof y === 'number' ? x < y : String(x) < String(y);
+        return (less ? -1 : 1) * sign;
+      }
+      return a - b;
+    });
     return ids.slice(offset, limit === undefined ? undefined : offset + limit);
   }
 
