@@ -104,8 +104,10 @@ describe('matchLines: partner and amount', () => {
     assert.equal(p.reason, 'AMBIGUOUS');
     assert.ok(p.confidence < 0.9);
     assert.deepEqual([...(p.candidateIds ?? [])].sort(), ['1', '2']);
-    // The due date only ranks the twins: the nearer one is proposed.
-    assert.deepEqual(allocated(p), [['1', '150.00']]);
+    // Nothing is reserved for a guess; the due date only ranks the twins in the explanation.
+    assert.equal(p.status, 'exception');
+    assert.deepEqual(p.allocations, []);
+    assert.match(p.explanation, /2 open items fit the amount .*nearest due date: invoice INV\/2026\/0001/);
   });
 
   it('writes a bank fee within tolerance off to the bank-charges account', () => {
@@ -163,6 +165,40 @@ describe('matchLines: partial and combined payments', () => {
     assert.deepEqual(allocated(second), [['42', '600.00']]);
   });
 
+  it('lets a line quoting an invoice by reference take it before an earlier line that only guessed', () => {
+    const items = [
+      createItem('1', '150.00', { dueDate: '2026-03-09' }),
+      createItem('2', '150.00', { dueDate: '2026-01-09' }),
+    ];
+    const [guess, quoted] = run(
+      [
+        createLine('l1', '150.00', { iban: IBAN_P1 }),
+        createLine('l2', '150.00', { iban: IBAN_P1, remittanceInfo: 'INV/2026/0001' }),
+      ],
+      items,
+    );
+    assert.equal(quoted?.status, 'auto');
+    assert.deepEqual(allocated(quoted!), [['1', '150.00']]);
+    // With the quoted twin taken, the other line's amount fits one open item only.
+    assert.deepEqual(allocated(guess!), [['2', '150.00']]);
+  });
+
+  it('does not auto-match another item of the partner when the quoted one is already paid', () => {
+    const items = [
+      createItem('1', '150.00'),
+      createItem('2', '150.00', { partnerId: 'p2' }),
+      createItem('3', '150.00'),
+    ];
+    const [, second] = run(
+      [
+        createLine('l1', '150.00', { iban: IBAN_P1, remittanceInfo: 'INV/2026/0001' }),
+        createLine('l2', '150.00', { iban: IBAN_P1, remittanceInfo: 'INV/2026/0001' }),
+      ],
+      items,
+    );
+    assert.notEqual(second?.status, 'auto');
+  });
+
   it('does not allocate more than the residual when the same invoice is paid twice', () => {
     const items = [createItem('42', '100.00')];
     const [, second] = run(
@@ -202,6 +238,17 @@ describe('matchLines: partial and combined payments', () => {
       ['3', '999.00'],
       ['4', '17.25'],
     ]);
+  });
+
+  it('prefers an invoice netted with a small credit note to the invoice with a fee', () => {
+    const items = [
+      createItem('1', '20.89'),
+      createItem('c1', '4.30', { kind: 'customer_credit_note', number: 'RINV/2026/0001' }),
+    ];
+    const p = one(createLine('l1', '16.59', { iban: IBAN_P1 }), items);
+    assert.equal(p.status, 'auto');
+    assert.equal(p.writeOff, undefined);
+    assert.equal(p.allocations.length, 2);
   });
 
   it('nets a credit note against an invoice', () => {

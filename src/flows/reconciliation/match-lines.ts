@@ -44,6 +44,8 @@ interface Outcome {
   readonly explain: () => string;
   /** The one partner the evidence points at, for the rules after this one. */
   readonly partnerHint?: string;
+  /** Items the line quotes by an exact reference. */
+  readonly referencedIds?: readonly string[];
 }
 
 /** Per-run state: what is still open on each item after the lines already matched in this run. */
@@ -235,9 +237,14 @@ function matchByReference(state: RunState, facts: LineFacts): Outcome | undefine
     }
   }
   const outcome = judgeReferenceHits(state, facts, hits, weak);
+  if (outcome === undefined || hits.size === 0) return outcome;
   const partners = new Set([...hits.keys()].map((e) => e.item.partnerId));
   const [partnerHint] = partners;
-  return outcome && partners.size === 1 && partnerHint !== undefined ? { ...outcome, partnerHint } : outcome;
+  return {
+    ...outcome,
+    ...(partners.size === 1 && partnerHint !== undefined ? { partnerHint } : {}),
+    referencedIds: [...hits.keys()].map((e) => e.item.id),
+  };
 }
 
 function judgeReferenceHits(
@@ -392,26 +399,23 @@ function matchByPartnerAmount(state: RunState, facts: LineFacts): Outcome | unde
     };
   }
   if (pick.length > 1) {
-    // Same partner, same amount, no reference: the due date may rank them, but a person chooses.
+    // Same partner, same amount, no reference: the due date ranks them, but a person chooses. No
+    // allocation is reserved, so a later line quoting one of them by reference still finds it.
     pick.sort(byDate);
     const best = pick[0]!;
-    const outcome = judgeSingle(
-      state,
-      facts,
-      best,
-      'partner-amount',
-      0.5,
-      `${evidence} ${pick.length} items fit the amount; nearest due date is`,
-    );
-    return (
-      outcome && {
-        ...outcome,
-        confidence: Math.min(outcome.confidence, 0.5),
-        reason: 'AMBIGUOUS',
-        candidateIds: pick.map((e) => e.item.id),
-        explain: () => outcome.explain() + dayNote(facts, best),
-      }
-    );
+    const c = convert(facts, best.currency, state.context);
+    return {
+      rule: 'partner-amount',
+      confidence: 0.5,
+      reason: 'AMBIGUOUS',
+      currency: best.currency,
+      lineAmount: c?.amount ?? facts.line.amount.amount,
+      basis: c?.basis ?? 'same',
+      allocations: [],
+      candidateIds: pick.map((e) => e.item.id),
+      explain: () =>
+        `${evidence} ${pick.length} open items fit the amount (${pick.map(label).join(', ')}); nearest due date: ${label(best)}${dayNote(facts, best)}`,
+    };
   }
   if (sameWay.length === 1) {
     // The partner's only open item, paid in part: likely, never certain without a reference.
@@ -486,7 +490,11 @@ function matchByPartnerCombination(
     currency,
     lineAmount: c.amount,
     basis: c.basis,
-    allocations: chosen.map((entry) => ({ entry, amount: state.remaining[entry.ordinal]! })),
+    // Several combinations fit: nothing is reserved; a single one found by a cut-off search is proposed.
+    allocations:
+      found.solutions.length > 1
+        ? []
+        : chosen.map((entry) => ({ entry, amount: state.remaining[entry.ordinal]! })),
     ...(unique
       ? {}
       : { candidateIds: [...new Set(found.solutions.flat().map((i) => considered[i]!.item.id))] }),
@@ -640,6 +648,77 @@ function isIndex(value: readonly OpenItem[] | OpenItemIndex): value is OpenItemI
   return !Array.isArray(value);
 }
 
+function hasWriteOff(outcome: Outcome): boolean {
+  let total = 0n;
+  for (const a of outcome.allocations) total += a.amount;
+  return total !== outcome.lineAmount;
+}
+
+function isAutoWithWriteOff(outcome: Outcome, threshold: number): boolean {
+  return outcome.confidence >= threshold && outcome.allocations.length > 0 && hasWriteOff(outcome);
+}
+
+/** Runs the rules on one line and returns the outcome to act on: the first automatic one, else the most confident. */
+function evaluateLine(state: RunState, facts: LineFacts, pipeline: readonly RuleId[]): Outcome | undefined {
+  const { autoThreshold } = state.rules;
+  let best: Outcome | undefined;
+  let reference: Outcome | undefined;
+  for (const rule of pipeline) {
+    let outcome: Outcome | undefined;
+    switch (rule) {
+      case 'reference':
+        outcome = reference = matchByReference(state, facts);
+        break;
+      case 'partner-amount':
+        outcome = matchByPartnerAmount(state, facts);
+        break;
+      case 'partner-combination':
+        outcome = matchByPartnerCombination(state, facts, reference?.partnerHint);
+        break;
+      case 'amount-only':
+        outcome = matchByAmountOnly(state, facts);
+        break;
+    }
+    if (outcome === undefined) continue;
+    const auto = outcome.confidence >= autoThreshold && outcome.allocations.length > 0;
+    // An automatic match that needs a write-off does not stop the search: a later rule may explain
+    // the whole amount exactly (an invoice and a small credit note look like an invoice and a fee).
+    if (auto && best !== undefined && isAutoWithWriteOff(best, autoThreshold) && !hasWriteOff(outcome)) {
+      best = outcome;
+      break;
+    }
+    if (best === undefined || outcome.confidence > best.confidence) best = outcome;
+    if (auto && !hasWriteOff(outcome)) break;
+  }
+  return best && capAgainstReference(state, facts, best, reference);
+}
+
+/**
+ * A line that quotes an item of its own partner by exact reference is not auto-matched to other
+ * items of that partner: the quoted item is already paid, or the amounts disagree, and a person
+ * should see why. A reference hitting another partner's item (a typo) does not hold the line back.
+ */
+function capAgainstReference(
+  state: RunState,
+  facts: LineFacts,
+  best: Outcome,
+  reference: Outcome | undefined,
+): Outcome {
+  const quoted = reference?.referencedIds;
+  if (best.rule === 'reference' || quoted === undefined || best.confidence < state.rules.autoThreshold)
+    return best;
+  if (reference?.partnerHint === undefined) return best;
+  if (facts.ibanPartner !== undefined && facts.ibanPartner !== reference.partnerHint) return best;
+  if (best.allocations.some((a) => quoted.includes(a.entry.item.id))) return best;
+  return {
+    ...best,
+    confidence: Math.min(best.confidence, state.rules.autoThreshold - 0.05),
+    reason: 'REFERENCE_CONFLICT',
+    explain: () =>
+      `${best.explain()}; but the line quotes ${quoted.length === 1 ? 'another item' : 'other items'} of the partner`,
+  };
+}
+
 /** Input of {@link matchLines}. */
 export interface MatchLinesInput {
   readonly lines: readonly BankLine[];
@@ -663,10 +742,10 @@ export function matchLines(input: MatchLinesInput): MatchProposal[] {
     toleranceCache: new Map(),
   };
   const { autoThreshold, proposalThreshold, pipeline } = input.rules;
-  const out: MatchProposal[] = [];
-  for (const line of input.lines) {
+  const out: MatchProposal[] = new Array<MatchProposal>(input.lines.length);
+  const facts = input.lines.map((line): LineFacts => {
     const iban = normaliseIban(line.counterparty?.iban);
-    const facts: LineFacts = {
+    return {
       line,
       entity: index.byEntity.get(line.entityId),
       day: toDayNumber(line.valueDate ?? line.bookingDate),
@@ -674,36 +753,27 @@ export function matchLines(input: MatchLinesInput): MatchProposal[] {
       conversions: undefined,
       same: { amount: line.amount.amount, basis: 'same' },
     };
-    let best: Outcome | undefined;
-    let refPartner: string | undefined;
-    for (const rule of pipeline) {
-      let outcome: Outcome | undefined;
-      switch (rule) {
-        case 'reference':
-          outcome = matchByReference(state, facts);
-          refPartner = outcome?.partnerHint;
-          break;
-        case 'partner-amount':
-          outcome = matchByPartnerAmount(state, facts);
-          break;
-        case 'partner-combination':
-          outcome = matchByPartnerCombination(state, facts, refPartner);
-          break;
-        case 'amount-only':
-          outcome = matchByAmountOnly(state, facts);
-          break;
-      }
-      if (outcome === undefined) continue;
-      if (best === undefined || outcome.confidence > best.confidence) best = outcome;
-      if (outcome.confidence >= autoThreshold && outcome.allocations.length > 0) break;
+  });
+  // Pass 1: the first rule (the reference, by default) gets first pick over the whole statement,
+  // so a line that quotes an invoice is not beaten to it by an earlier line matched on weaker evidence.
+  const first = pipeline.slice(0, 1);
+  for (let i = 0; i < facts.length; i++) {
+    const best = evaluateLine(state, facts[i]!, first);
+    if (best !== undefined && best.confidence >= autoThreshold && best.allocations.length > 0) {
+      out[i] = toProposal(state, facts[i]!, best, 'auto');
     }
+  }
+  // Pass 2: every other line through the whole pipeline, in statement order.
+  for (let i = 0; i < facts.length; i++) {
+    if (out[i] !== undefined) continue;
+    const best = evaluateLine(state, facts[i]!, pipeline);
     const status: MatchProposal['status'] =
       best === undefined || best.allocations.length === 0 || best.confidence < proposalThreshold
         ? 'exception'
         : best.confidence >= autoThreshold
           ? 'auto'
           : 'proposal';
-    out.push(toProposal(state, facts, best, status));
+    out[i] = toProposal(state, facts[i]!, best, status);
   }
   return out;
 }
