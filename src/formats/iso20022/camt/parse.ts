@@ -99,6 +99,55 @@ interface StatementDraft {
   totals: LineTotals;
 }
 
+/** A node of the element-path trie of one context; `key` names the field handled at this element. */
+interface RouteNode {
+  children: Map<string, RouteNode>;
+  key?: string;
+  kind: 'stmt' | 'bal' | 'entry' | 'tx' | 'grp';
+}
+
+function buildRoutes(kind: RouteNode['kind'], keys: readonly string[]): RouteNode {
+  // Element paths resolve by one Map lookup per element instead of string building and switches.
+  const root: RouteNode = { children: new Map(), kind };
+  for (const key of keys) {
+    let node = root;
+    for (const part of key.split('/')) {
+      let next = node.children.get(part);
+      if (next === undefined) {
+        next = { children: new Map(), kind };
+        node.children.set(part, next);
+      }
+      node = next;
+    }
+    node.key = key;
+  }
+  return root;
+}
+
+const PARTY_KEYS = [
+  ...['Dbtr', 'Cdtr', 'UltmtDbtr', 'UltmtCdtr'].flatMap((p) => [`RltdPties/${p}/Nm`, `RltdPties/${p}/Pty/Nm`]),
+  ...['DbtrAcct', 'CdtrAcct'].flatMap((a) => [`RltdPties/${a}/Id/IBAN`, `RltdPties/${a}/Id/Othr/Id`]),
+  ...['DbtrAgt', 'CdtrAgt'].flatMap((g) => [`RltdAgts/${g}/FinInstnId/BIC`, `RltdAgts/${g}/FinInstnId/BICFI`]),
+];
+const STMT_ROUTES = buildRoutes('stmt', [
+  'Id', 'ElctrncSeqNb', 'LglSeqNb', 'CreDtTm', 'Acct/Id/IBAN', 'Acct/Id/Othr/Id', 'Acct/Id/PrtryAcct/Id', 'Acct/Id/BBAN', 'Acct/Ccy',
+  'Acct/Nm', 'Acct/Ownr/Nm', 'Acct/Svcr/FinInstnId/BIC', 'Acct/Svcr/FinInstnId/BICFI',
+]);
+const BAL_ROUTES = buildRoutes('bal', ['Tp/CdOrPrtry/Cd', 'Tp/CdOrPrtry/Prtry', 'Amt', 'CdtDbtInd', 'Dt/Dt', 'Dt/DtTm']);
+const ENTRY_ROUTES = buildRoutes('entry', [
+  'Amt', 'CdtDbtInd', 'Sts', 'Sts/Cd', 'Sts/Prtry', 'BookgDt/Dt', 'BookgDt/DtTm', 'ValDt/Dt', 'ValDt/DtTm', 'NtryRef', 'AcctSvcrRef',
+  'BkTxCd/Domn/Cd', 'BkTxCd/Domn/Fmly/Cd', 'BkTxCd/Domn/Fmly/SubFmlyCd', 'BkTxCd/Prtry/Cd', 'Chrgs/Amt', 'Chrgs/TtlChrgsAndTaxAmt',
+  'Chrgs/Rcrd/Amt', 'AmtDtls/InstdAmt/Amt', 'AmtDtls/InstdAmt/CcyXchg/XchgRate', 'AmtDtls/TxAmt/CcyXchg/XchgRate', 'AddtlNtryInf',
+]);
+// TxDtls hangs under NtryDtls, a keyless step on the way into the transaction context.
+ENTRY_ROUTES.children.set('NtryDtls', { children: new Map(), kind: 'entry' });
+const TX_ROUTES = buildRoutes('tx', [
+  'Refs/EndToEndId', 'Refs/InstrId', 'Refs/AcctSvcrRef', 'Amt', 'AmtDtls/TxAmt/Amt', 'CdtDbtInd', 'AmtDtls/InstdAmt/Amt',
+  'AmtDtls/InstdAmt/CcyXchg/XchgRate', 'AmtDtls/TxAmt/CcyXchg/XchgRate', 'RmtInf/Ustrd', 'RmtInf/Strd/CdtrRefInf/Ref', 'AddtlTxInf',
+  ...PARTY_KEYS,
+]);
+const GRP_ROUTES = buildRoutes('grp', ['MsgId', 'CreDtTm']);
+
 function newTx(): TxDraft {
   return { debtor: {}, creditor: {}, remittance: [] };
 }
@@ -158,9 +207,8 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
   // `names` is the stack of local element names; the readable path with indices is built only for errors.
   const names: string[] = [];
   let text = '';
-  let rel = '';
-  const relStack: number[] = [];
-  let depthOfContext = 0;
+  let capturing = false;
+  const routes: (RouteNode | undefined)[] = [];
 
   let format: string | undefined;
   let container: (typeof CONTAINERS)[string] | undefined;
@@ -505,16 +553,24 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
   });
 
   parser.on('text', (t) => {
-    text += t;
+    if (capturing) text += t;
   });
 
   parser.on('opentag', (tag) => {
-    const attributes = tag.attributes as Record<string, string>;
     const name = localName(tag.name);
     names.push(name);
     text = '';
     const depth = names.length;
-    if (depth === 1) {
+    const parent = routes[depth - 2];
+    let node: RouteNode | undefined;
+    if (parent !== undefined) {
+      node = parent.kind === 'entry' && depth === 6 && name === 'TxDtls' && names[4] === 'NtryDtls' ? TX_ROUTES : parent.children.get(name);
+      if (node === TX_ROUTES) {
+        tx = newTx();
+        entry!.txs.push(tx);
+      }
+    } else if (depth === 1) {
+      const attributes = tag.attributes as Record<string, string>;
       sawDocument = true;
       if (name !== 'Document') fail(`the root element is <${tag.name}>, expected <Document>`);
       const colon = tag.name.indexOf(':');
@@ -528,104 +584,78 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
         );
       }
       format = `${m![1]}.001.${m![2]}`;
-      return;
-    }
-    if (depth === 2) {
+    } else if (depth === 2) {
       // camt.05x.001.01 suffixes the message element with its version (BkToCstmrAcctRptV01).
       const c = CONTAINERS[name.replace(/V\d{2}$/, '')];
       if (c === undefined) fail(`unexpected <${name}> under Document; expected BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn`);
       if (!format!.startsWith(c!.message)) fail(`<${name}> (a ${c!.message} message) in a ${format} namespace`);
       container = c;
-      return;
+    } else if (depth === 3 && name === container!.child) {
+      statementsSeen++;
+      stmt = { balances: [], started: false, entries: 0, totals: new LineTotals() };
+      node = STMT_ROUTES;
+    } else if (depth === 3 && name === 'GrpHdr') {
+      node = GRP_ROUTES;
     }
-    if (depth === 3) {
-      if (name === container!.child) {
-        statementsSeen++;
-        stmt = { balances: [], started: false, entries: 0, totals: new LineTotals() };
-        rel = '';
-        relStack.length = 0;
-        depthOfContext = depth;
+    if (node === STMT_ROUTES.children.get(name) && depth === 4 && parent === STMT_ROUTES) {
+      // Entries and balances are contexts of their own, not fields of the statement.
+      if (name === 'Ntry') {
+        stmt!.entries++;
+        entry = newEntry();
+        node = ENTRY_ROUTES;
+      } else if (name === 'Bal') {
+        bal = {};
+        node = BAL_ROUTES;
       }
-      return;
     }
-    if (stmt === undefined) return;
-    if (depth === 4 && name === 'Ntry') {
-      stmt.entries++;
-      entry = newEntry();
-      rel = '';
-      relStack.length = 0;
-      depthOfContext = depth;
-      return;
-    }
-    if (depth === 4 && name === 'Bal') {
-      bal = {};
-      rel = '';
-      relStack.length = 0;
-      depthOfContext = depth;
-      return;
-    }
-    if (entry !== undefined && depth === 6 && name === 'TxDtls' && names[4] === 'NtryDtls') {
-      tx = newTx();
-      entry.txs.push(tx);
-      rel = '';
-      relStack.length = 0;
-      depthOfContext = depth;
-      return;
-    }
-    relStack.push(rel.length);
-    rel = rel === '' ? name : `${rel}/${name}`;
-    if (name === 'Amt' || name === 'TtlChrgsAndTaxAmt') pendingAmountCurrency = attributes.Ccy;
+    routes.push(node);
+    capturing = node?.key !== undefined;
+    if (capturing && (name === 'Amt' || name === 'TtlChrgsAndTaxAmt')) pendingAmountCurrency = (tag.attributes as Record<string, string>).Ccy;
   });
 
   parser.on('closetag', () => {
     const depth = names.length;
-    const name = names[depth - 1]!;
+    const node = routes[depth - 1];
     try {
-      if (depth === depthOfContext) {
-        if (name === 'TxDtls') tx = undefined;
-        else if (name === 'Ntry' && entry !== undefined) {
-          finishEntry(entry, stmt!);
-          entry = undefined;
-        } else if (name === 'Bal' && bal !== undefined) {
-          if (bal.amount === undefined) fail('the balance has no Amt');
-          // Some FinTS banks omit the balance date (hbci4j "missing-date"); the report's creation day stands in.
-          const created = stmt!.createdAt ?? groupCreatedAt;
-          const date = bal.date ?? (created === undefined ? undefined : toDate(created));
-          if (date === undefined) fail('the balance has no date (Dt) and the message no creation time');
-          stmt!.balances.push({
-            type: bal.type ?? 'UNKNOWN',
-            amount: toMoney(bal.amount!, bal.creditDebit === 'DBIT'),
-            date: date!,
-          });
-          bal = undefined;
-        } else if (stmt !== undefined && depth === 3) {
-          startStatement(stmt);
-          queue.push({ type: 'statement-end', summary: stmt.totals.summarize(headOf(stmt)) });
-          stmt = undefined;
-        }
-        depthOfContext = tx !== undefined ? 6 : entry !== undefined || bal !== undefined ? 4 : stmt !== undefined ? 3 : 0;
-        rel = '';
-        relStack.length = 0;
-        // Re-derive the relative path of the enclosing context from the element stack.
-        if (depthOfContext > 0) {
-          for (let i = depthOfContext; i < names.length - 1; i++) {
-            relStack.push(rel.length);
-            rel = rel === '' ? names[i]! : `${rel}/${names[i]!}`;
-          }
-        }
-      } else if (depth > depthOfContext && depthOfContext > 0) {
+      if (node?.key !== undefined) {
         const value = text.trim();
-        if (tx !== undefined) closeInTx(rel, tx, value);
-        else if (entry !== undefined) closeInEntry(rel, entry, value);
-        else if (bal !== undefined) closeInBalance(rel, bal, value);
-        else if (stmt !== undefined) closeInStatement(rel, stmt, value);
-        rel = rel.slice(0, relStack.pop() ?? 0);
-        if (rel.endsWith('/')) rel = rel.slice(0, -1);
-      } else if (depth === 3 && container !== undefined && name === 'GrpHdr') {
-        // Nothing to do: the header's fields are picked up below.
-      } else if (depth === 4 && names[2] === 'GrpHdr') {
-        if (name === 'CreDtTm') groupCreatedAt = text.trim();
-        if (name === 'MsgId') groupMessageId = text.trim();
+        switch (node.kind) {
+          case 'tx':
+            closeInTx(node.key, tx!, value);
+            break;
+          case 'entry':
+            closeInEntry(node.key, entry!, value);
+            break;
+          case 'bal':
+            closeInBalance(node.key, bal!, value);
+            break;
+          case 'stmt':
+            closeInStatement(node.key, stmt!, value);
+            break;
+          case 'grp':
+            if (node.key === 'CreDtTm') groupCreatedAt = value;
+            else groupMessageId = value;
+            break;
+          default:
+        }
+      } else if (node === TX_ROUTES) {
+        tx = undefined;
+      } else if (node === ENTRY_ROUTES) {
+        finishEntry(entry!, stmt!);
+        entry = undefined;
+      } else if (node === BAL_ROUTES) {
+        const b = bal!;
+        if (b.amount === undefined) fail('the balance has no Amt');
+        // Some FinTS banks omit the balance date (hbci4j "missing-date"); the report's creation day stands in.
+        const created = stmt!.createdAt ?? groupCreatedAt;
+        const date = b.date ?? (created === undefined ? undefined : toDate(created));
+        if (date === undefined) fail('the balance has no date (Dt) and the message no creation time');
+        stmt!.balances.push({ type: b.type ?? 'UNKNOWN', amount: toMoney(b.amount!, b.creditDebit === 'DBIT'), date: date! });
+        bal = undefined;
+      } else if (node === STMT_ROUTES) {
+        startStatement(stmt!);
+        queue.push({ type: 'statement-end', summary: stmt!.totals.summarize(headOf(stmt!)) });
+        stmt = undefined;
       } else if (depth === 2 && container !== undefined && statementsSeen === 0) {
         fail(`the ${container.message} message holds no ${container.child}`);
       } else if (depth === 1 && container === undefined) {
@@ -635,7 +665,9 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
       throw toParseError(e, here());
     }
     names.pop();
+    routes.pop();
     text = '';
+    capturing = false;
   });
 
   const decoder = new TextDecoder('utf-8');
