@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { type PaymentOrder, paymentOrderSchema, ValidationError } from '../../../domain/index.ts';
 import { compileXsd, validateXml } from '../xsd/index.ts';
@@ -206,6 +210,35 @@ void describe('writePain001', () => {
       compiled.dispose();
     }
   });
+});
+
+void describe('pain.001 and xmllint', () => {
+  const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
+  // A second, independent validator (Debian's xmllint) must agree with libxml2-wasm on our output.
+  void it(
+    'passes xmllint --schema for both versions',
+    { skip: hasXmllint ? false : 'xmllint not installed' },
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kontor-pain001-'));
+      try {
+        for (const [version, xsdName] of [
+          ['pain.001.001.09', 'sepaxml__pain.001.001.09.xsd'],
+          ['pain.001.001.03', 'oca-bp__pain.001.001.03.xsd'],
+        ] as const) {
+          const file = join(dir, `${version}.xml`);
+          writeFileSync(file, writePain001(AWKWARD, DEBTOR, { version, creationDateTime: NOW }));
+          const run = spawnSync(
+            'xmllint',
+            ['--noout', '--schema', fileURLToPath(new URL(xsdName, XSD_DIR)), file],
+            { encoding: 'utf8' },
+          );
+          assert.equal(run.status, 0, run.stderr);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 void describe('pain.001 fixtures', () => {
