@@ -178,7 +178,7 @@ describe('matchLines: partial and combined payments', () => {
       items,
     );
     assert.equal(quoted?.status, 'auto');
-    assert.deepEqual(allocated(quoted!), [['1', '150.00']]);
+    assert.deepEqual(allocated(quoted), [['1', '150.00']]);
     // With the quoted twin taken, the other line's amount fits one open item only.
     assert.deepEqual(allocated(guess!), [['2', '150.00']]);
   });
