@@ -97,16 +97,17 @@ export interface TextLine {
   number: number;
 }
 
-/** Splits chunks into lines at LF (dropping a CR before it, and a lone CR line end), decoding each line. */
-export async function* readLines(chunks: AsyncIterable<Uint8Array | string>, encoding: TextEncoding): AsyncGenerator<TextLine> {
+/** Splits chunks into lines at LF (dropping a CR before it, and a lone CR line end), decoding each line; yields the lines of each chunk together. */
+export async function* readLines(chunks: AsyncIterable<Uint8Array | string>, encoding: TextEncoding): AsyncGenerator<TextLine[]> {
   let carry: Uint8Array = new Uint8Array(0);
   let number = 0;
-  const emit = (bytes: Uint8Array): TextLine => {
+  const emit = (bytes: Uint8Array, out: TextLine[]): void => {
     let end = bytes.length;
     if (end > 0 && bytes[end - 1] === 0x0d) end--;
     number++;
-    return { text: decodeLine(end === bytes.length ? bytes : bytes.subarray(0, end), encoding), number };
+    out.push({ text: decodeLine(end === bytes.length ? bytes : bytes.subarray(0, end), encoding), number });
   };
+  // Batching a chunk's lines saves one promise round trip per line.
   for await (const chunk of chunks) {
     const bytes = typeof chunk === 'string' ? textEncoder.encode(chunk) : chunk;
     let data: Uint8Array;
@@ -117,22 +118,28 @@ export async function* readLines(chunks: AsyncIterable<Uint8Array | string>, enc
     } else {
       data = bytes;
     }
+    const out: TextLine[] = [];
     let start = 0;
     for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, start)) {
-      yield* splitOnCarriageReturns(data.subarray(start, i), emit);
+      splitOnCarriageReturns(data.subarray(start, i), out, emit);
       start = i + 1;
     }
     carry = data.slice(start);
+    if (out.length > 0) yield out;
   }
-  if (carry.length > 0) yield* splitOnCarriageReturns(carry, emit);
+  if (carry.length > 0) {
+    const out: TextLine[] = [];
+    splitOnCarriageReturns(carry, out, emit);
+    yield out;
+  }
 }
 
-function* splitOnCarriageReturns(bytes: Uint8Array, emit: (b: Uint8Array) => TextLine): Generator<TextLine> {
+function splitOnCarriageReturns(bytes: Uint8Array, out: TextLine[], emit: (b: Uint8Array, out: TextLine[]) => void): void {
   // Old Mac-style files end lines with a lone CR; a CR right before LF is handled in `emit`.
   let start = 0;
   for (let i = bytes.indexOf(0x0d); i !== -1 && i < bytes.length - 1; i = bytes.indexOf(0x0d, start)) {
-    yield emit(bytes.subarray(start, i));
+    emit(bytes.subarray(start, i), out);
     start = i + 1;
   }
-  yield emit(bytes.subarray(start));
+  emit(bytes.subarray(start), out);
 }

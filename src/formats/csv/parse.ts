@@ -1,5 +1,12 @@
 /** Streaming CSV bank-export reader driven by a {@link CsvProfile}. */
-import { type Counterparty, type Money, type StatementLine, isIban, money, parseMoney } from '../../domain/index.ts';
+import {
+  type Counterparty,
+  type Money,
+  type StatementLine,
+  isIban,
+  money,
+  parseMoney,
+} from '../../domain/index.ts';
 import { StatementParseError, toParseError } from '../errors.ts';
 import { LineTotals, type StatementEvent, type StatementHead } from '../events.ts';
 import { type ParseOptions, type StatementInput, readChunks, readLines } from '../input.ts';
@@ -54,11 +61,19 @@ function readDate(text: string, format: string): string {
   const mm = pick('MM');
   const dd = pick('DD');
   const year = yyyy ?? (yy === undefined ? undefined : `20${yy}`);
-  if (year === undefined || mm === undefined || dd === undefined || !/^\d{4}$/.test(year) || !/^\d{2}$/.test(mm) || !/^\d{2}$/.test(dd)) {
+  if (
+    year === undefined ||
+    mm === undefined ||
+    dd === undefined ||
+    !/^\d{4}$/.test(year) ||
+    !/^\d{2}$/.test(mm) ||
+    !/^\d{2}$/.test(dd)
+  ) {
     throw new Error(`"${text}" does not match the date format ${format}`);
   }
   const date = new Date(`${year}-${mm}-${dd}T00:00:00Z`);
-  if (Number.isNaN(date.getTime()) || date.getUTCDate() !== Number(dd)) throw new Error(`"${text}" is not a calendar date`);
+  if (Number.isNaN(date.getTime()) || date.getUTCDate() !== Number(dd))
+    throw new Error(`"${text}" is not a calendar date`);
   return `${year}-${mm}-${dd}`;
 }
 
@@ -69,9 +84,15 @@ function readAmount(text: string, currency: string, profile: CsvProfile): Money 
 }
 
 /** Streams the one statement of a CSV export as canonical events. */
-export async function* readCsvEvents(input: StatementInput, options: CsvParseOptions): AsyncGenerator<StatementEvent> {
+export async function* readCsvEvents(
+  input: StatementInput,
+  options: CsvParseOptions,
+): AsyncGenerator<StatementEvent> {
   const parsed = csvProfileSchema.safeParse(options.profile);
-  if (!parsed.success) throw new StatementParseError(`invalid CSV profile: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new StatementParseError(
+      `invalid CSV profile: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const profile = parsed.data;
   let header: string[] = [];
   const resolve = (column: CsvColumn): number => {
@@ -90,7 +111,10 @@ export async function* readCsvEvents(input: StatementInput, options: CsvParseOpt
   const makeHead = (): StatementHead => {
     const account: StatementHead['account'] = { currency: profile.currency };
     const id = options.account?.iban ?? options.account?.accountNumber ?? rowAccount;
-    if (id === undefined) throw new StatementParseError('the CSV names no account: give one in the options or map an account column');
+    if (id === undefined)
+      throw new StatementParseError(
+        'the CSV names no account: give one in the options or map an account column',
+      );
     const compact = id.replace(/\s+/g, '').toUpperCase();
     if (isIban(compact)) account.iban = compact as StatementHead['account']['iban'];
     else account.accountNumber = id.trim();
@@ -104,7 +128,11 @@ export async function* readCsvEvents(input: StatementInput, options: CsvParseOpt
       const v = cells[resolve(column)];
       return v === undefined || v.trim() === '' ? undefined : v.trim();
     };
-    if (profile.skipWhen !== undefined && profile.skipWhen.values.includes(cell(profile.skipWhen.column) ?? '')) return undefined;
+    if (
+      profile.skipWhen !== undefined &&
+      profile.skipWhen.values.includes(cell(profile.skipWhen.column) ?? '')
+    )
+      return undefined;
     const currency = profile.currency;
     let amount: Money;
     if (c.amount !== undefined) {
@@ -114,7 +142,10 @@ export async function* readCsvEvents(input: StatementInput, options: CsvParseOpt
         const abs = amount.amount < 0n ? -amount.amount : amount.amount;
         if (c.creditDebit.debit.includes(mark)) amount = money(-abs, currency);
         else if (c.creditDebit.credit.includes(mark)) amount = money(abs, currency);
-        else throw new Error(`credit/debit marker "${mark}" is neither ${c.creditDebit.credit.join('/')} nor ${c.creditDebit.debit.join('/')}`);
+        else
+          throw new Error(
+            `credit/debit marker "${mark}" is neither ${c.creditDebit.credit.join('/')} nor ${c.creditDebit.debit.join('/')}`,
+          );
       }
     } else {
       const debit = readAmount(cell(c.debit) ?? '0', currency, profile).amount;
@@ -134,7 +165,9 @@ export async function* readCsvEvents(input: StatementInput, options: CsvParseOpt
     };
     const valueDate = cell(c.valueDate);
     if (valueDate !== undefined) line.valueDate = readDate(valueDate, profile.dateFormat);
-    const remittance = (c.remittanceInfo ?? []).map((col) => cell(col)).filter((v): v is string => v !== undefined);
+    const remittance = (c.remittanceInfo ?? [])
+      .map((col) => cell(col))
+      .filter((v): v is string => v !== undefined);
     if (remittance.length > 0) line.remittanceInfo = remittance.join(' ').replace(/\s+/g, ' ');
     const counterparty: Counterparty = {};
     const name = cell(c.counterpartyName);
@@ -154,37 +187,40 @@ export async function* readCsvEvents(input: StatementInput, options: CsvParseOpt
   };
 
   const queue: StatementEvent[] = [];
-  for await (const { text, number } of readLines(readChunks(input, options.maxBytes), profile.encoding)) {
-    if (pending === '') pendingLine = number;
-    const record = pending === '' ? text : `${pending}\n${text}`;
-    // A quoted field may hold a line break: keep reading until the quotes pair up.
-    if (countQuotes(record, profile.quote) % 2 === 1) {
-      pending = record;
-      continue;
-    }
-    pending = '';
-    if (record.trim() === '') continue;
-    const cells = splitRecord(record, profile.delimiter, profile.quote);
-    rows++;
-    if (rows <= profile.headerRows) {
-      header = cells.map((h) => h.replace(/^\uFEFF/, ''));
-      continue;
-    }
-    try {
-      const line = readRow(cells, pendingLine);
-      if (line === undefined) continue;
-      if (head === undefined) {
-        head = makeHead();
-        queue.push({ type: 'statement-start', head });
+  for await (const batch of readLines(readChunks(input, options.maxBytes), profile.encoding)) {
+    for (const { text, number } of batch) {
+      if (pending === '') pendingLine = number;
+      const record = pending === '' ? text : `${pending}\n${text}`;
+      // A quoted field may hold a line break: keep reading until the quotes pair up.
+      if (countQuotes(record, profile.quote) % 2 === 1) {
+        pending = record;
+        continue;
       }
-      totals.addLine(line);
-      queue.push({ type: 'line', line });
-    } catch (e) {
-      throw toParseError(e, { line: pendingLine });
+      pending = '';
+      if (record.trim() === '') continue;
+      const cells = splitRecord(record, profile.delimiter, profile.quote);
+      rows++;
+      if (rows <= profile.headerRows) {
+        header = cells.map((h) => h.replace(/^\uFEFF/, ''));
+        continue;
+      }
+      try {
+        const line = readRow(cells, pendingLine);
+        if (line === undefined) continue;
+        if (head === undefined) {
+          head = makeHead();
+          queue.push({ type: 'statement-start', head });
+        }
+        totals.addLine(line);
+        queue.push({ type: 'line', line });
+      } catch (e) {
+        throw toParseError(e, { line: pendingLine });
+      }
     }
     yield* queue.splice(0, queue.length);
   }
-  if (pending !== '') throw new StatementParseError('the file ends inside a quoted field', { line: pendingLine });
+  if (pending !== '')
+    throw new StatementParseError('the file ends inside a quoted field', { line: pendingLine });
   if (head === undefined) {
     head = makeHead();
     queue.push({ type: 'statement-start', head });

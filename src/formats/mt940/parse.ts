@@ -2,7 +2,14 @@
  * Streaming SWIFT MT940 (statement) and MT942 (interim report) reader, line by line, for the
  * dialects banks actually send: SWIFT block headers, bank preambles, CRLF/LF, UTF-8 or cp1252.
  */
-import { type Balance, type Money, type StatementLine, isIban, money, parseMoney } from '../../domain/index.ts';
+import {
+  type Balance,
+  type Money,
+  type StatementLine,
+  isIban,
+  money,
+  parseMoney,
+} from '../../domain/index.ts';
 import { StatementParseError, toParseError } from '../errors.ts';
 import { LineTotals, type StatementEvent, type StatementHead } from '../events.ts';
 import { type ParseOptions, type StatementInput, readChunks, readLines } from '../input.ts';
@@ -10,7 +17,28 @@ import { readTransactionInfo } from './details.ts';
 
 const TAG = /^:([0-9]{2}[A-Z]?|NS) ?:/;
 const TAG_LIKE = /^:[0-9A-Z]{1,5}:/;
-const KNOWN_TAGS = new Set(['20', '21', '25', '28', '28C', '60F', '60M', '61', '86', '62F', '62M', '64', '65', '65F', '34F', '13', '13D', '90D', '90C', 'NS']);
+const KNOWN_TAGS = new Set([
+  '20',
+  '21',
+  '25',
+  '28',
+  '28C',
+  '60F',
+  '60M',
+  '61',
+  '86',
+  '62F',
+  '62M',
+  '64',
+  '65',
+  '65F',
+  '34F',
+  '13',
+  '13D',
+  '90D',
+  '90C',
+  'NS',
+]);
 // Rabobank and others put the message type on its own line before :20:.
 const HEADER_TAGS = new Set([':940:', ':942:']);
 const BALANCE = /^([CD])(\d{6})([A-Z]{3})(\d[\d,.]*)$/;
@@ -58,9 +86,24 @@ function toIsoDate(yymmdd: string): string {
 }
 
 function checkDate(year: number, month: number, day: number): string {
-  const days = [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  const days = [
+    31,
+    year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28,
+    31,
+    30,
+    31,
+    30,
+    31,
+    31,
+    30,
+    31,
+    30,
+    31,
+  ];
   if (month < 1 || month > 12 || day < 1 || day > days[month - 1]!) {
-    throw new Error(`${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')} is not a calendar date`);
+    throw new Error(
+      `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')} is not a calendar date`,
+    );
   }
   return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
@@ -77,7 +120,10 @@ function bookingDateOf(valueDate: string, mmdd: string): string {
 }
 
 /** Streams canonical statement events out of an MT940 or MT942 file. */
-export async function* readMt940Events(input: StatementInput, options: ParseOptions = {}): AsyncGenerator<StatementEvent> {
+export async function* readMt940Events(
+  input: StatementInput,
+  options: ParseOptions = {},
+): AsyncGenerator<StatementEvent> {
   const queue: StatementEvent[] = [];
   let draft: Draft | undefined;
   let field: Field | undefined;
@@ -90,22 +136,43 @@ export async function* readMt940Events(input: StatementInput, options: ParseOpti
 
   const newDraft = (): Draft => {
     statements++;
-    return { balances: [], isReport: false, started: false, lineCount: 0, totals: new LineTotals(), sawLines: false, startLine: field?.line ?? lineNumber };
+    return {
+      balances: [],
+      isReport: false,
+      started: false,
+      lineCount: 0,
+      totals: new LineTotals(),
+      sawLines: false,
+      startLine: field?.line ?? lineNumber,
+    };
   };
 
   const headOf = (d: Draft): StatementHead => {
     if (d.account === undefined) fail(`statement ${d.id ?? statements} has no account (:25:)`, d.startLine);
-    if (d.currency === undefined) fail(`statement ${d.id ?? statements} has no currency (no :60F: opening balance or :34F: floor limit)`, d.startLine);
+    if (d.currency === undefined)
+      fail(
+        `statement ${d.id ?? statements} has no currency (no :60F: opening balance or :34F: floor limit)`,
+        d.startLine,
+      );
     const raw = d.account!.trim();
     // Banks write "NL34RABO0142623393 EUR", "NL77INGB0574908765EUR", "NL92 KNAB 0123 4567 89", "INGBNL2A/NL…".
     const bare = raw.replace(/^[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\//, '');
-    const candidates = [bare.replace(/\s+/g, ''), bare.replace(/\s*[A-Z]{3}$/, '').replace(/\s+/g, ''), bare.split(/\s+/)[0] ?? ''];
+    const candidates = [
+      bare.replace(/\s+/g, ''),
+      bare.replace(/\s*[A-Z]{3}$/, '').replace(/\s+/g, ''),
+      bare.split(/\s+/)[0] ?? '',
+    ];
     const iban = candidates.find((c) => c !== '' && isIban(c));
     const account: StatementHead['account'] = { currency: d.currency! };
     if (iban !== undefined) account.iban = iban.toUpperCase() as StatementHead['account']['iban'];
     else account.accountNumber = raw.replace(/\s+[A-Z]{3}$/, '');
     const kind = d.isReport ? 'report' : 'statement';
-    const head: StatementHead = { statementId: d.id ?? `mt94x/${statements}`, kind, format: d.isReport ? 'mt942' : 'mt940', account };
+    const head: StatementHead = {
+      statementId: d.id ?? `mt94x/${statements}`,
+      kind,
+      format: d.isReport ? 'mt942' : 'mt940',
+      account,
+    };
     if (d.sequence !== undefined) head.sequenceNumber = d.sequence;
     if (d.createdAt !== undefined) head.createdAt = d.createdAt;
     if (d.opening !== undefined) head.openingBalance = d.opening;
@@ -131,7 +198,8 @@ export async function* readMt940Events(input: StatementInput, options: ParseOpti
     const d = draft;
     draft = undefined;
     flushLine(d);
-    if (!d.isReport && d.closing === undefined) fail(`statement ${d.id ?? statements} ends without a closing balance (:62F:)`, d.startLine);
+    if (!d.isReport && d.closing === undefined)
+      fail(`statement ${d.id ?? statements} ends without a closing balance (:62F:)`, d.startLine);
     if (!d.started) queue.push({ type: 'statement-start', head: headOf(d) });
     queue.push({ type: 'statement-end', summary: d.totals.summarize(headOf(d)) });
   };
@@ -256,7 +324,8 @@ export async function* readMt940Events(input: StatementInput, options: ParseOpti
     if (info.creditorReference !== undefined) line.creditorReference = info.creditorReference;
     if (info.endToEndId !== undefined) line.endToEndId = info.endToEndId;
     if (info.bookingText !== undefined) line.bookingText = info.bookingText;
-    if (info.transactionCode !== undefined && line.bankTransactionCode !== undefined) line.bankTransactionCode += `/${info.transactionCode}`;
+    if (info.transactionCode !== undefined && line.bankTransactionCode !== undefined)
+      line.bankTransactionCode += `/${info.transactionCode}`;
   };
 
   const closeField = (): void => {
@@ -272,53 +341,62 @@ export async function* readMt940Events(input: StatementInput, options: ParseOpti
   };
 
   let sawTag = false;
-  for await (const { text: raw, number } of readLines(readChunks(input, options.maxBytes), options.encoding ?? 'auto')) {
-    lineNumber = number;
-    if (queue.length > 0) yield* queue.splice(0, queue.length);
-    // DOS-era exports end messages with Ctrl-Z, FIN transfers with ETX: control characters are noise.
-    let text = raw.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '');
-    if (text.startsWith('{')) {
-      // SWIFT FIN envelope: {1:…}{2:…}{3:{…}}{4: opens a message, -} closes it.
-      const blocks = /^(?:\{[1-35]:(?:[^{}]|\{[^{}]*\})*\})*\{4:/.exec(text);
-      if (blocks !== null) {
-        closeField();
-        finish();
-        text = text.slice(blocks[0].length);
-      } else if (/^(?:\{[1-35]:(?:[^{}]|\{[^{}]*\})*\})+$/.test(text.trim())) {
+  for await (const batch of readLines(readChunks(input, options.maxBytes), options.encoding ?? 'auto')) {
+    for (const { text: raw, number } of batch) {
+      lineNumber = number;
+      if (queue.length > 0) yield* queue.splice(0, queue.length);
+      // DOS-era exports end messages with Ctrl-Z, FIN transfers with ETX: control characters are noise.
+      let text = raw.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '');
+      if (text.startsWith('{')) {
+        // SWIFT FIN envelope: {1:…}{2:…}{3:{…}}{4: opens a message, -} closes it.
+        const blocks = /^(?:\{[1-35]:(?:[^{}]|\{[^{}]*\})*\})*\{4:/.exec(text);
+        if (blocks !== null) {
+          closeField();
+          finish();
+          text = text.slice(blocks[0].length);
+        } else if (/^(?:\{[1-35]:(?:[^{}]|\{[^{}]*\})*\})+$/.test(text.trim())) {
+          closeField();
+          finish();
+          continue;
+        }
+      }
+      const trimmed = text.trimEnd();
+      // ING wraps :86: text so that a line can be a lone "-"; before the closing balance it is text.
+      const dashInText = trimmed === '-' && field?.tag === '86' && draft?.closing === undefined;
+      if (
+        !dashInText &&
+        (trimmed === '-' || trimmed === '-}' || trimmed === '}' || /^-\}?\{5:.*\}$/.test(trimmed))
+      ) {
         closeField();
         finish();
         continue;
       }
+      const tag = TAG.exec(text);
+      // Inside :86: a wrapped line may start with ":KO:" or ":00:" that is text, not a tag.
+      const isText = field?.tag === '86' && (tag === null || !KNOWN_TAGS.has(tag[1]!));
+      if (tag !== null && !isText) {
+        closeField();
+        sawTag = true;
+        if (!KNOWN_TAGS.has(tag[1]!))
+          throw new StatementParseError(`unknown tag :${tag[1]}:`, { line: number });
+        field = { tag: tag[1]!, lines: [text.slice(tag[0].length)], line: number };
+        continue;
+      }
+      if (!isText && TAG_LIKE.test(text) && !HEADER_TAGS.has(trimmed)) {
+        throw new StatementParseError(`unknown tag ${TAG_LIKE.exec(text)![0]}`, { line: number });
+      }
+      if (field !== undefined) {
+        if (trimmed !== '') field.lines.push(trimmed);
+        continue;
+      }
+      // Bank preambles (ABNANL2A, "0000 01INGBNL2AXXXX", Danske's cover text) precede the first tag.
     }
-    const trimmed = text.trimEnd();
-    // ING wraps :86: text so that a line can be a lone "-"; before the closing balance it is text.
-    const dashInText = trimmed === '-' && field?.tag === '86' && draft?.closing === undefined;
-    if (!dashInText && (trimmed === '-' || trimmed === '-}' || trimmed === '}' || /^-\}?\{5:.*\}$/.test(trimmed))) {
-      closeField();
-      finish();
-      continue;
-    }
-    const tag = TAG.exec(text);
-    // Inside :86: a wrapped line may start with ":KO:" or ":00:" that is text, not a tag.
-    const isText = field?.tag === '86' && (tag === null || !KNOWN_TAGS.has(tag[1]!));
-    if (tag !== null && !isText) {
-      closeField();
-      sawTag = true;
-      if (!KNOWN_TAGS.has(tag[1]!)) throw new StatementParseError(`unknown tag :${tag[1]}:`, { line: number });
-      field = { tag: tag[1]!, lines: [text.slice(tag[0].length)], line: number };
-      continue;
-    }
-    if (!isText && TAG_LIKE.test(text) && !HEADER_TAGS.has(trimmed)) {
-      throw new StatementParseError(`unknown tag ${TAG_LIKE.exec(text)![0]}`, { line: number });
-    }
-    if (field !== undefined) {
-      if (trimmed !== '') field.lines.push(trimmed);
-      continue;
-    }
-    // Bank preambles (ABNANL2A, "0000 01INGBNL2AXXXX", Danske's cover text) precede the first tag.
   }
   closeField();
   finish();
-  if (!sawTag || statements === 0) throw new StatementParseError('no MT940/MT942 statement found (no :20: … :62F: block)', { line: lineNumber });
+  if (!sawTag || statements === 0)
+    throw new StatementParseError('no MT940/MT942 statement found (no :20: … :62F: block)', {
+      line: lineNumber,
+    });
   yield* queue.splice(0, queue.length);
 }
