@@ -7,6 +7,8 @@ import { registerVersion } from './version.ts';
 import { registerOdooCheck } from './odoo-check.ts';
 import { registerStatementInspect } from './statement-inspect.ts';
 import { registerImport } from './import.ts';
+import { registerIdentity } from './identity.ts';
+import { registerAudit } from './audit.ts';
 
 /** Adds a command (or a group of commands) to the program. */
 export type RegisterCommand = (program: Command) => void;
@@ -19,4 +21,6 @@ export const commands: RegisterCommand[] = [
   registerOdooCheck,
   registerStatementInspect,
   registerImport,
+  registerIdentity,
+  registerAudit,
 ];
