@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { paymentOrderSchema } from '../../domain/index.ts';
 import {
   type Approval,
   type ApprovalDecisionInput,
   type ApproverIdentity,
   decideApproval,
 } from './decide.ts';
+import { deriveRequirement, evaluateApprovalPolicy } from './evaluate.ts';
+import { approvalPolicySchema } from './schema.ts';
 
 const NOW = new Date(1_700_000_000_000);
 const HOUR = 3_600_000;
@@ -195,6 +198,63 @@ void describe('decideApproval: expiry', () => {
           ORDER,
           [approve(human('carol'), 60), approve(human('dave'), 2), approve(human('erin'), 1)],
           decision(2),
+        ),
+      ),
+      'approved',
+    );
+  });
+});
+
+void describe('evaluate then decide', () => {
+  void it('approves a large order only after two distinct humans, one a finance manager, neither the creator', () => {
+    const policy = approvalPolicySchema.parse({
+      bands: [
+        { currency: 'EUR', from: '10000.00', approvals: 2, roles: ['finance-manager'] },
+        { currency: 'EUR', to: '10000.00', approvals: 1 },
+      ],
+      approvalValidForHours: 24,
+    });
+    const order = paymentOrderSchema.parse({
+      id: 'ORD-9',
+      entityId: 'de',
+      debtorAccountId: 'a',
+      executionDate: '2023-11-20',
+      currency: 'EUR',
+      state: 'pending_approval',
+      createdBy: 'alice',
+      lines: [
+        {
+          endToEndId: 'E1',
+          vendorId: 'v1',
+          vendorName: 'V',
+          creditorIban: 'DE89370400440532013000',
+          amount: { amount: '25000.00', currency: 'EUR' },
+          invoiceIds: ['B1'],
+        },
+      ],
+    });
+    const evaluation = evaluateApprovalPolicy(
+      order,
+      { vendors: { v1: { vendorId: 'v1', createdAt: new Date(0) } } },
+      policy,
+      NOW,
+    );
+    const input = {
+      requirement: deriveRequirement(evaluation),
+      approvalValidForHours: policy.approvalValidForHours,
+      now: NOW,
+    };
+    assert.equal(
+      outcome(decideApproval(order, [approve(human('alice', ['finance-manager']))], input)),
+      'SOD_CREATOR_CANNOT_APPROVE',
+    );
+    assert.equal(outcome(decideApproval(order, [approve(human('carol'))], input)), 'pending');
+    assert.equal(
+      outcome(
+        decideApproval(
+          order,
+          [approve(human('carol'), 2), approve(human('dave', ['finance-manager']))],
+          input,
         ),
       ),
       'approved',

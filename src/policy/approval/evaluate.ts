@@ -209,3 +209,8 @@ export function evaluateApprovalPolicy(
     firedRules: fired,
   };
 }
+
+/** Turns an evaluation into the requirement that decideApproval counts approvals against. */
+export function deriveRequirement(evaluation: ApprovalEvaluation): ApprovalRequirement {
+  return { approvals: evaluation.requiredApprovals, roles: [...evaluation.requiredRoles] };
+}
