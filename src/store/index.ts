@@ -12,6 +12,6 @@ export {
   type InstanceInfo,
 } from './open.ts';
 export { migrate, migrationStatus, loadMigrations, type Migration, type MigrationStatus } from './migrate.ts';
-export { openPglite } from './pglite.ts';
+export { openPglite, dumpPglite } from './pglite.ts';
 export { openPostgres, redactUrl } from './postgres.ts';
 export { Mutex } from './mutex.ts';

@@ -15,9 +15,18 @@ import { Mutex } from './mutex.ts';
 export interface OpenPgliteOptions {
   /** Data directory; omitted = in memory (tests). */
   dataDir?: string;
+  /** Start from a dump made by {@link dumpPglite} instead of an empty cluster (skips initdb: tests). */
+  loadDataDir?: Blob;
 }
 
 const inTransaction = new AsyncLocalStorage<object>();
+
+/** Dumps an embedded database (e.g. a migrated template for tests). */
+export async function dumpPglite(db: Db): Promise<Blob> {
+  if (!(db instanceof PgliteDb))
+    throw new AppError(ErrorCodes.INTERNAL, 'only an embedded PGlite database can be dumped');
+  return db.dump();
+}
 
 /** Opens PGlite, locking `dataDir` against other processes. */
 export async function openPglite(options: OpenPgliteOptions = {}): Promise<Db> {
@@ -32,6 +41,7 @@ export async function openPglite(options: OpenPgliteOptions = {}): Promise<Db> {
   try {
     pg = new PGlite({
       ...(dataPath === undefined ? {} : { dataDir: dataPath }),
+      ...(options.loadDataDir === undefined ? {} : { loadDataDir: options.loadDataDir }),
       parsers: { [INT8_OID]: parseInt8, [DATE_OID]: parseDate },
     });
     await pg.waitReady;
@@ -118,6 +128,11 @@ class PgliteDb implements Db {
   async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
     const unsubscribe = await this.#mutex.run(() => this.#pg.listen(channel, onNotify));
     return () => this.#mutex.run(() => unsubscribe());
+  }
+
+  /** A tarball of the whole cluster, for {@link OpenPgliteOptions.loadDataDir}. */
+  async dump(): Promise<Blob> {
+    return this.#mutex.run(async () => (await this.#pg.dumpDataDir('none')) as Blob);
   }
 
   async close(): Promise<void> {

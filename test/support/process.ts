@@ -32,7 +32,7 @@ export function spawnKontor(
 }
 
 /** Waits until the process prints its URL; fails with its output if it exits first or takes too long. */
-export async function waitForUrl(p: KontorProcess, timeoutMs = 30_000): Promise<string> {
+export async function waitForUrl(p: KontorProcess, timeoutMs = 90_000): Promise<string> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
     const m = /listening on (http:\/\/\S+)/.exec(p.stdout());
