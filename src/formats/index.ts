@@ -1,13 +1,12 @@
 // Bank statement formats: streaming, pure parsers from bytes to canonical statements
 // (camt.052/053/054, MT940/MT942, CSV by profile), format detection and the balance check.
-import type { Statement } from '../domain/index.ts';
+import { ErrorCodes, type Statement } from '../domain/index.ts';
 import { StatementParseError } from './errors.ts';
 import { type StatementEvent, collectStatements } from './events.ts';
 import type { ParseOptions, StatementInput } from './input.ts';
 import { readCamtEvents } from './iso20022/camt/parse.ts';
 import { readMt940Events } from './mt940/parse.ts';
 import { type CsvParseOptions, readCsvEvents } from './csv/parse.ts';
-import { ErrorCodes } from '../domain/index.ts';
 
 export * from './errors.ts';
 export * from './events.ts';

@@ -3,9 +3,10 @@ import { z } from 'zod';
 
 /** A column by 0-based position or by its header text. */
 export const csvColumnSchema = z.union([z.number().int().min(0), z.string().min(1)]);
+/** A column reference of a profile. */
 export type CsvColumn = z.infer<typeof csvColumnSchema>;
 
-/** One bank's CSV layout. */
+/** One bank's CSV layout: the schema `kontor.yaml` embeds per bank account. */
 export const csvProfileSchema = z
   .object({
     /** Field separator. */

@@ -169,3 +169,12 @@ describe('hostile camt input', () => {
     });
   });
 });
+
+describe('camt encodings', () => {
+  it('decodes a file that declares ISO-8859-1', async () => {
+    const xml = `<?xml version="1.0" encoding="ISO-8859-1"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt><Id>S</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy><Nm>M\u00fcller</Nm></Acct></Stmt></BkToCstmrStmt></Document>`;
+    const bytes = Uint8Array.from([...xml].map((c) => c.charCodeAt(0)));
+    const [s] = await parse(bytes);
+    assert.equal(s!.account.name, 'Müller');
+  });
+});

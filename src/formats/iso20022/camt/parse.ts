@@ -670,13 +670,21 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
     capturing = false;
   });
 
-  const decoder = new TextDecoder('utf-8');
+  let decoder: InstanceType<typeof TextDecoder> | undefined;
+  const decode = (bytes: Uint8Array): string => {
+    if (decoder === undefined) {
+      // The XML declaration names the encoding; banks use UTF-8, a few still ISO-8859-1.
+      const declared = /^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9_.-]+)["']/.exec(new TextDecoder('latin1').decode(bytes.subarray(0, 200)))?.[1]?.toLowerCase();
+      decoder = new TextDecoder(declared !== undefined && /^(iso-8859-1|iso-8859-15|latin1|windows-1252|cp1252)$/.test(declared) ? 'windows-1252' : 'utf-8');
+    }
+    return decoder.decode(bytes, { stream: true });
+  };
   try {
     for await (const piece of readChunks(input, options.maxBytes)) {
-      write(typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
+      write(typeof piece === 'string' ? piece : decode(piece));
       if (queue.length > 0) yield* queue.splice(0, queue.length);
     }
-    const rest = decoder.decode();
+    const rest = decoder?.decode() ?? '';
     if (rest !== '') write(rest);
     parser.close();
   } catch (e) {
