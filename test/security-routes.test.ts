@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { buildServer, type App, type RouteModule } from '../src/api/index.ts';
+import { purgeIdempotencyKeys } from '../src/api/plugins/idempotency.ts';
 import { routeModules } from '../src/api/routes/index.ts';
 import { DEMO_CONFIG, parseConfig } from '../src/config/index.ts';
 import { IdentityService, TokenService } from '../src/identity/index.ts';
@@ -24,7 +25,14 @@ describe('route scopes', () => {
       for (const method of [r.method].flat()) routes.push({ method, url: r.url, scope: r.config?.scope });
     });
   };
+  let release: () => void = () => undefined;
   const probe: RouteModule = async (a) => {
+    a.post('/v1/test/slow', { config: { scope: 'config:read' }, schema: { hide: true, body: z.object({ n: z.number() }) } }, async (request) => {
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return { n: request.body.n };
+    });
     a.get('/v1/test/correlation', { config: { scope: 'config:read' }, schema: { hide: true } }, async (request) => {
       await new Promise((r) => setTimeout(r, 5));
       return { fromRequest: request.correlationId, fromStorage: currentCorrelationId() ?? null };
@@ -114,6 +122,31 @@ describe('route scopes', () => {
     assert.match(r.headers['content-type'] as string, /text\/plain/);
     assert.match(r.body, /kontor_http_request_duration_seconds_bucket\{[^}]*route="\/v1\/test\/correlation"/);
     assert.match(r.body, /kontor_http_requests_total\{[^}]*status_code="401"/);
-    assert.match(r.body, /kontor_audit_records_total [1-9]/);
+    assert.match(r.body, /kontor_audit_records [1-9]/);
+    assert.match(r.body, /kontor_audit_records_written_total [1-9]/);
+  });
+
+  it('answers 409 to a duplicate Idempotency-Key while the first request runs, then replays it; purges keys after 24 h', async () => {
+    const { key } = await identities.create({ name: 'slow-client', kind: 'service', scopes: ['config:read'], actor: 'test' });
+    const headers = { ...bearer(key.apiKey), 'idempotency-key': 'slow-1' };
+    const first = app.inject({ method: 'POST', url: '/v1/test/slow', headers, payload: { n: 7 } });
+    // Wait until the first request holds the key (its handler is parked on the latch).
+    for (let i = 0; i < 200; i++) {
+      const r = await test.db.query(`SELECT 1 FROM kontor_idempotency_keys WHERE key = 'slow-1'`);
+      if (r.rows.length > 0) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const duplicate = await app.inject({ method: 'POST', url: '/v1/test/slow', headers, payload: { n: 7 } });
+    assert.equal(duplicate.statusCode, 409);
+    assert.equal(duplicate.json<{ error: { code: string } }>().error.code, 'CONFLICT');
+    release();
+    assert.equal((await first).statusCode, 200);
+    const replay = await app.inject({ method: 'POST', url: '/v1/test/slow', headers, payload: { n: 7 } });
+    assert.equal(replay.statusCode, 200);
+    assert.equal(replay.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(replay.json(), { n: 7 });
+
+    assert.equal(await purgeIdempotencyKeys(test.db, 0, new Date(Date.now() + 23 * 3_600_000)), 0, 'kept for at least 24 h even when asked for less');
+    assert.ok((await purgeIdempotencyKeys(test.db, 24 * 3_600_000, new Date(Date.now() + 25 * 3_600_000))) >= 1);
   });
 });

@@ -18,4 +18,8 @@ export {
   httpRequestsTotal,
   auditRecordsGauge,
   auditRecordsWritten,
+  eventsPublishedTotal,
+  eventsConsumedTotal,
+  consumerLagGauge,
+  deadLettersTotal,
 } from './metrics.ts';

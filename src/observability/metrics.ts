@@ -50,10 +50,30 @@ export function httpRequestsTotal(): Counter<'method' | 'route' | 'status_code'>
 
 /** Records in the audit log (the chain head's seq, read at scrape time). */
 export function auditRecordsGauge(): Gauge {
-  return useGauge({ name: 'kontor_audit_records_total', help: 'Records in the audit log (chain length)' });
+  return useGauge({ name: 'kontor_audit_records', help: 'Records in the audit log (chain length)' });
 }
 
 /** Audit records appended by this process since it started (committed or not). */
 export function auditRecordsWritten(): Counter {
   return useCounter({ name: 'kontor_audit_records_written_total', help: 'Audit records appended by this process' });
+}
+
+/** Events appended to the outbox, by type (for the events module). */
+export function eventsPublishedTotal(): Counter<'type'> {
+  return useCounter({ name: 'kontor_events_published_total', help: 'Events published', labelNames: ['type'] });
+}
+
+/** Events handled by a consumer, by consumer and outcome (for the events module). */
+export function eventsConsumedTotal(): Counter<'consumer' | 'outcome'> {
+  return useCounter({ name: 'kontor_events_consumed_total', help: 'Events handled by consumers', labelNames: ['consumer', 'outcome'] });
+}
+
+/** Events a consumer has not yet settled (head seq minus its position), by consumer. */
+export function consumerLagGauge(): Gauge<'consumer'> {
+  return useGauge({ name: 'kontor_consumer_lag_events', help: 'Events not yet settled by each consumer', labelNames: ['consumer'] });
+}
+
+/** Events moved to the dead-letter queue, by consumer. */
+export function deadLettersTotal(): Counter<'consumer'> {
+  return useCounter({ name: 'kontor_dead_letters_total', help: 'Events dead-lettered after their last retry', labelNames: ['consumer'] });
 }
