@@ -21,7 +21,7 @@ import type { Db } from '../store/index.ts';
 import { ConsumerProcessor, type ConsumerDefinition, type ConsumerLag, type Delivery } from './consumer.ts';
 import { CONTROL_PAYLOAD } from './dead-letters.ts';
 import { decodeCloudEvent, encodeCloudEvent } from './envelope.ts';
-import { EVENT_COLUMNS, EVENTS_CHANNEL, toStoredEvent, type EventRow } from './outbox.ts';
+import { EVENT_COLUMNS, EVENTS_CHANNEL, LOG_HORIZON_SQL, toStoredEvent, type EventRow } from './outbox.ts';
 
 // Only one relay at a time moves rows to JetStream, so the stream keeps the outbox order.
 const RELAY_LOCK_KEY = 7_204_013;
@@ -126,10 +126,25 @@ export async function startEventBus(db: Db, options: EventBusOptions = {}): Prom
   return startNatsBus(db, url, options);
 }
 
-async function ensureConsumerRow(db: Db, name: string): Promise<bigint> {
+/** A place in log order: every event with (txid, seq) up to here. */
+interface LogPosition {
+  txid: bigint;
+  seq: bigint;
+}
+
+const isAfter = (a: LogPosition, b: LogPosition) => a.txid > b.txid || (a.txid === b.txid && a.seq > b.seq);
+
+async function ensureConsumerRow(db: Db, name: string): Promise<LogPosition> {
   await db.query('INSERT INTO kontor_consumers (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
-  const r = await db.query<{ position: bigint }>('SELECT position FROM kontor_consumers WHERE name = $1', [name]);
-  return BigInt(r.rows[0]!.position);
+  const r = await db.query<{ position_txid: bigint; position: bigint }>('SELECT position_txid, position FROM kontor_consumers WHERE name = $1', [name]);
+  return { txid: BigInt(r.rows[0]!.position_txid), seq: BigInt(r.rows[0]!.position) };
+}
+
+/** Where a replay from `fromSeq` starts in log order; undefined when no event has that sequence or a later one. */
+async function findReplayStart(db: Db, fromSeq: bigint): Promise<LogPosition | undefined> {
+  const r = await db.query<{ txid: bigint | null }>('SELECT min(txid)::text::bigint AS txid FROM kontor_events WHERE seq >= $1', [String(fromSeq)]);
+  const txid = r.rows[0]?.txid;
+  return txid === null || txid === undefined ? undefined : { txid: BigInt(txid), seq: 0n };
 }
 
 async function loadEvents(db: Db, seqs: bigint[]): Promise<EventRow[]> {
@@ -188,11 +203,18 @@ abstract class ConsumerRunner implements ConsumerHandle {
   /** Re-delivers every event of the consumer's types from `from`, then clears the request. */
   protected abstract replayFrom(from: bigint): Promise<void>;
 
-  protected async fetchAfter(after: bigint, limit: number, until?: bigint): Promise<EventRow[]> {
-    const params: unknown[] = [String(after), [...this.processor.definition.types], limit];
-    const upper = until === undefined ? '' : `AND seq <= $${params.push(String(until))}`;
+  /**
+   * Reads the next events of the consumer's types in log order. Only transactions older than the
+   * log horizon qualify: their set of events can no longer grow behind the cursor.
+   */
+  protected async fetchAfter(after: LogPosition, limit: number, range?: { fromSeq: bigint; untilSeq: bigint }): Promise<EventRow[]> {
+    const params: unknown[] = [String(after.txid), String(after.seq), [...this.processor.definition.types], limit];
+    const bounds = range === undefined ? '' : `AND seq >= $${params.push(String(range.fromSeq))} AND seq <= $${params.push(String(range.untilSeq))}`;
     const r = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM kontor_events WHERE seq > $1 AND type = ANY($2::text[]) ${upper} ORDER BY seq LIMIT $3`,
+      `SELECT ${EVENT_COLUMNS} FROM kontor_events
+       WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND txid < ${LOG_HORIZON_SQL}
+         AND type = ANY($3::text[]) ${bounds}
+       ORDER BY txid, seq LIMIT $4`,
       params,
     );
     return r.rows;
@@ -201,12 +223,13 @@ abstract class ConsumerRunner implements ConsumerHandle {
 
 /** The embedded consumer: reads the outbox after its position; the position advances over settled events. */
 class EmbeddedRunner extends ConsumerRunner {
-  #cursor = 0n;
-  #position = 0n;
-  #persisted = 0n;
+  #cursor: LogPosition = { txid: 0n, seq: 0n };
+  #position: LogPosition = { txid: 0n, seq: 0n };
+  #persisted: LogPosition = { txid: 0n, seq: 0n };
   #lastPersistAt = 0;
-  #replayUntil = 0n;
-  readonly #pending: bigint[] = [];
+  /** During a replay: deliveries with fromSeq <= seq and a position up to `until` bypass dead-letter skipping. */
+  #replay: { fromSeq: bigint; until: LogPosition } | undefined;
+  readonly #pending: LogPosition[] = [];
   readonly #settled = new Set<bigint>();
   #loop: Promise<void> = Promise.resolve();
 
@@ -230,17 +253,15 @@ class EmbeddedRunner extends ConsumerRunner {
         }
         for (const row of rows) {
           const stored = toStoredEvent(row);
-          this.#pending.push(stored.sequence);
-          this.#cursor = stored.sequence;
-          const delivery: Delivery = {
-            sequence: stored.sequence,
-            event: stored.event,
-            replay: stored.sequence <= this.#replayUntil,
-            settle: () => this.#markSettled(stored.sequence),
-          };
+          const at = { txid: BigInt(row.txid), seq: stored.sequence };
+          this.#pending.push(at);
+          this.#cursor = at;
+          const replay = this.#replay !== undefined && at.seq >= this.#replay.fromSeq && !isAfter(at, this.#replay.until);
+          const delivery: Delivery = { sequence: stored.sequence, event: stored.event, replay, settle: () => this.#markSettled(at.seq) };
           await this.processor.submit(delivery);
           if (this.stopped) break;
         }
+        if (this.#replay !== undefined && !isAfter(this.#replay.until, this.#cursor)) this.#replay = undefined;
         await this.#persist(false);
       } catch (e) {
         if (this.stopped) break;
@@ -252,41 +273,48 @@ class EmbeddedRunner extends ConsumerRunner {
 
   #markSettled(seq: bigint): void {
     this.#settled.add(seq);
-    while (this.#pending.length > 0 && this.#settled.has(this.#pending[0]!)) {
-      const s = this.#pending.shift()!;
-      this.#settled.delete(s);
-      this.#position = s;
+    while (this.#pending.length > 0 && this.#settled.has(this.#pending[0]!.seq)) {
+      const p = this.#pending.shift()!;
+      this.#settled.delete(p.seq);
+      this.#position = p;
     }
   }
 
   async #persist(force: boolean): Promise<void> {
-    if (this.#position === this.#persisted) return;
+    if (!isAfter(this.#position, this.#persisted)) return;
     // Writing the position after every event would double the writes; a lost update only means
     // redelivery after a crash, which the idempotency records absorb.
     if (!force && Date.now() - this.#lastPersistAt < 200) return;
     const pos = this.#position;
-    await this.db.query('UPDATE kontor_consumers SET position = GREATEST(position, $2), updated_at = now() WHERE name = $1', [this.name, String(pos)]);
+    await this.db.query('UPDATE kontor_consumers SET position_txid = $2, position = $3, updated_at = now() WHERE name = $1', [
+      this.name,
+      String(pos.txid),
+      String(pos.seq),
+    ]);
     this.#persisted = pos;
     this.#lastPersistAt = Date.now();
   }
 
   protected async replayFrom(from: bigint): Promise<void> {
     await this.processor.waitIdle();
-    this.#pending.length = 0;
-    this.#settled.clear();
-    if (this.#cursor > this.#replayUntil) this.#replayUntil = this.#cursor;
-    this.#cursor = this.#position = this.#persisted = from - 1n;
+    const start = await findReplayStart(this.db, from);
+    if (start !== undefined && isAfter(this.#cursor, start)) {
+      this.#pending.length = 0;
+      this.#settled.clear();
+      this.#replay = { fromSeq: from, until: this.#cursor };
+      this.#cursor = this.#position = this.#persisted = start;
+    }
     await this.db.query(
-      `UPDATE kontor_consumers SET position = $2, replay_from_seq = NULL, updated_at = now() WHERE name = $1 AND replay_from_seq = $3`,
-      [this.name, String(from - 1n), String(from)],
+      `UPDATE kontor_consumers SET position_txid = $2, position = $3, replay_from_seq = NULL, updated_at = now() WHERE name = $1 AND replay_from_seq = $4`,
+      [this.name, String(this.#position.txid), String(this.#position.seq), String(from)],
     );
   }
 
   async readLag(): Promise<ConsumerLag> {
-    const r = await this.db.query<{ n: bigint }>('SELECT count(*) AS n FROM kontor_events WHERE seq > $1 AND type = ANY($2::text[])', [
-      String(this.#position),
-      [...this.processor.definition.types],
-    ]);
+    const r = await this.db.query<{ n: bigint }>(
+      'SELECT count(*) AS n FROM kontor_events WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND type = ANY($3::text[])',
+      [String(this.#position.txid), String(this.#position.seq), [...this.processor.definition.types]],
+    );
     return { consumer: this.name, pending: Number(r.rows[0]!.n), inFlight: this.processor.inFlight };
   }
 
@@ -450,14 +478,14 @@ class NatsRunner extends ConsumerRunner {
   protected async replayFrom(from: bigint): Promise<void> {
     // The database is the log of record: a replay reads it, not the stream (which may be trimmed).
     const last = await this.db.query<{ seq: bigint | null }>('SELECT max(seq) AS seq FROM kontor_events');
-    const until = BigInt(last.rows[0]?.seq ?? 0);
-    let after = from - 1n;
-    while (!this.stopped) {
-      const rows = await this.fetchAfter(after, 500, until);
+    const range = { fromSeq: from, untilSeq: BigInt(last.rows[0]?.seq ?? 0) };
+    let after = await findReplayStart(this.db, from);
+    while (after !== undefined && !this.stopped) {
+      const rows = await this.fetchAfter(after, 500, range);
       if (rows.length === 0) break;
       for (const row of rows) {
         const stored = toStoredEvent(row);
-        after = stored.sequence;
+        after = { txid: BigInt(row.txid), seq: stored.sequence };
         await this.processor.submit({ sequence: stored.sequence, event: stored.event, replay: true, settle: () => undefined });
       }
     }
@@ -547,7 +575,12 @@ class Relay {
     return this.#db.transaction(async (tx) => {
       const lock = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [RELAY_LOCK_KEY]);
       if (lock.rows[0]?.ok !== true) return -1;
-      const rows = await tx.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM kontor_events WHERE relayed_at IS NULL ORDER BY seq LIMIT $1`, [this.#batch]);
+      // Log order, and only transactions that can no longer add rows before the ones relayed.
+      const rows = await tx.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM kontor_events
+         WHERE relayed_at IS NULL AND txid < ${LOG_HORIZON_SQL} ORDER BY txid, seq LIMIT $1`,
+        [this.#batch],
+      );
       if (rows.rows.length === 0) return 0;
       await Promise.all(
         rows.rows.map((row) => {

@@ -156,9 +156,9 @@ export async function readLastSequence(db: Queryable): Promise<bigint> {
 /** A consumer known to the database. */
 export interface ConsumerStatus {
   name: string;
-  /** Every event up to here is settled for it (embedded bus; NATS keeps its own position). */
+  /** Sequence of the last event settled in log order (embedded bus; NATS keeps its own position). */
   position: bigint;
-  /** Events in the log after `position`, of any type: an upper bound of its lag. */
+  /** Events in the log after its position, of any type: an upper bound of its lag. */
   behind: bigint;
   replayFromSequence: bigint | null;
   updatedAt: Date;
@@ -166,14 +166,15 @@ export interface ConsumerStatus {
 
 /** Lists the consumers that have run against this database, with their positions. */
 export async function listConsumers(db: Queryable): Promise<ConsumerStatus[]> {
-  const last = await readLastSequence(db);
-  const r = await db.query<{ name: string; position: bigint; replay_from_seq: bigint | null; updated_at: Date }>(
-    'SELECT name, position, replay_from_seq, updated_at FROM kontor_consumers ORDER BY name',
+  const r = await db.query<{ name: string; position: bigint; behind: bigint; replay_from_seq: bigint | null; updated_at: Date }>(
+    `SELECT c.name, c.position, c.replay_from_seq, c.updated_at,
+       (SELECT count(*) FROM kontor_events e WHERE (e.txid, e.seq) > (c.position_txid::text::xid8, c.position)) AS behind
+     FROM kontor_consumers c ORDER BY c.name`,
   );
   return r.rows.map((c) => ({
     name: c.name,
     position: BigInt(c.position),
-    behind: last > BigInt(c.position) ? last - BigInt(c.position) : 0n,
+    behind: BigInt(c.behind),
     replayFromSequence: c.replay_from_seq === null ? null : BigInt(c.replay_from_seq),
     updatedAt: new Date(c.updated_at),
   }));

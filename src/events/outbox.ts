@@ -10,10 +10,6 @@ import type { CloudEvent, StoredEvent } from './envelope.ts';
 
 /** NOTIFY channel the bus listens on; a notification is sent by every publishing transaction. */
 export const EVENTS_CHANNEL = 'kontor_events';
-/** NOTIFY channel for control requests (replays) to running consumers. */
-export const CONTROL_CHANNEL = 'kontor_events_control';
-// Held by publishers until commit so that seq order is commit order (see 0002-events.sql).
-const PUBLISH_LOCK_KEY = 7_204_012;
 
 /** What a publisher supplies; the rest of the envelope is filled in. */
 export interface PublishInput<D = unknown> {
@@ -70,7 +66,6 @@ export async function publish(tx: Tx, input: PublishInput, options: PublishOptio
 export async function publishMany(tx: Tx, inputs: readonly PublishInput[], options: PublishOptions = {}): Promise<CloudEvent[]> {
   const events = inputs.map((i) => buildEvent(i, options));
   if (events.length === 0) return events;
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [PUBLISH_LOCK_KEY]);
   const cols = 9;
   const values: unknown[] = [];
   const tuples = events.map((e, i) => {
@@ -87,9 +82,25 @@ export async function publishMany(tx: Tx, inputs: readonly PublishInput[], optio
   return events;
 }
 
+/**
+ * A SQL expression for the log horizon: the oldest transaction of THIS database still running (or
+ * the next xid when none is). Every row with txid below it is final, so a cursor in (txid, seq)
+ * order over those rows never skips a late commit. Transactions of other databases on the same
+ * server (an Odoo next door) are left out, so they cannot stall delivery; a running xid whose
+ * database cannot be seen (no pg_read_all_stats) is counted, which is safe, only slower.
+ */
+export const LOG_HORIZON_SQL = `(SELECT coalesce(
+    (SELECT min(x) FROM pg_snapshot_xip(s.snap) AS x
+      WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+        WHERE a.backend_xid::text::bigint = x::text::bigint % 4294967296 AND a.datname IS DISTINCT FROM current_database())),
+    pg_snapshot_xmax(s.snap))
+  FROM (SELECT pg_current_snapshot() AS snap) s)`;
+
 /** A row of kontor_events as the queries select it. */
 export interface EventRow {
   seq: bigint;
+  /** The publishing transaction's id: log order is (txid, seq). */
+  txid: bigint;
   id: string;
   type: string;
   source: string;
@@ -103,7 +114,7 @@ export interface EventRow {
 }
 
 /** The columns every event query selects, in EventRow's shape. */
-export const EVENT_COLUMNS = 'seq, id, type, source, subject, time, datacontenttype, correlation_id, traceparent, data, relayed_at';
+export const EVENT_COLUMNS = 'seq, txid::text::bigint AS txid, id, type, source, subject, time, datacontenttype, correlation_id, traceparent, data, relayed_at';
 
 /** Turns a kontor_events row into a stored event. */
 export function toStoredEvent(row: EventRow): StoredEvent {

@@ -1,9 +1,12 @@
 -- 0002: the event backbone. kontor_events is both the transactional outbox and the event log:
 -- publishers insert into it inside their own transaction, so an event exists iff its business
--- write committed. seq orders events (publishers serialise seq allocation with an advisory lock
--- held to commit, so seq order is commit order and a reader never sees a gap fill in later).
+-- write committed. seq numbers events but is allocated before commit, so concurrent publishers
+-- commit out of seq order. Readers therefore follow (txid, seq) and only read rows of
+-- transactions older than the oldest one of this database still running (LOG_HORIZON_SQL in
+-- src/events/outbox.ts): that set can no longer grow, so a cursor never skips a late commit.
 CREATE TABLE kontor_events (
   seq bigserial PRIMARY KEY,
+  txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
   id text NOT NULL UNIQUE,
   type text NOT NULL,
   source text NOT NULL,
@@ -20,12 +23,14 @@ CREATE TABLE kontor_events (
 CREATE INDEX kontor_events_type_seq ON kontor_events (type, seq);
 CREATE INDEX kontor_events_correlation_seq ON kontor_events (correlation_id, seq);
 CREATE INDEX kontor_events_time ON kontor_events (time);
-CREATE INDEX kontor_events_unrelayed ON kontor_events (seq) WHERE relayed_at IS NULL;
+CREATE INDEX kontor_events_log_order ON kontor_events (txid, seq);
+CREATE INDEX kontor_events_unrelayed ON kontor_events (txid, seq) WHERE relayed_at IS NULL;
 
--- One row per named durable consumer: its position (every event with seq <= position is settled
--- for it) and a pending whole-consumer replay request.
+-- One row per named durable consumer: its position in log order (every event with
+-- (txid, seq) <= (position_txid, position) is settled for it) and a pending replay request.
 CREATE TABLE kontor_consumers (
   name text PRIMARY KEY,
+  position_txid bigint NOT NULL DEFAULT 0,
   position bigint NOT NULL DEFAULT 0,
   replay_from_seq bigint,
   replay_requested_at timestamptz,
