@@ -154,6 +154,25 @@ describe('statement import end to end (REST → sandbox Odoo)', () => {
     assert.ok(list.data.every((i) => i.fileName !== 'NOPE'));
   });
 
+  it('accepts the file as a multipart upload too', async () => {
+    const form = new FormData();
+    form.append(
+      'file',
+      new Blob([makeCamt({ iban: IBAN, statementId: 'MP-1', entries: entries(2, 'MP') })], {
+        type: 'application/xml',
+      }),
+      'multipart.xml',
+    );
+    const r = await fetch(`${kontor.url}/v1/statements`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+      body: form,
+    });
+    assert.equal(r.status, 201);
+    const body = (await r.json()) as { fileName: string; newLines: number };
+    assert.deepEqual([body.fileName, body.newLines], ['multipart.xml', 2]);
+  });
+
   it('answers a malformed file with a typed 400 naming where it broke', async () => {
     const r = await upload(
       '<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><Stmt>',

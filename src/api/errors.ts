@@ -34,6 +34,7 @@ const statusByCode: Record<string, { status: number; type: ErrorType }> = {
   [ErrorCodes.NOT_FOUND]: { status: 404, type: 'not_found_error' },
   [ErrorCodes.CONFLICT]: { status: 409, type: 'conflict_error' },
   [ErrorCodes.PAYLOAD_TOO_LARGE]: { status: 413, type: 'invalid_request_error' },
+  [ErrorCodes.FILE_TOO_LARGE]: { status: 413, type: 'invalid_request_error' },
   [ErrorCodes.IDEMPOTENCY_KEY_REUSED]: { status: 422, type: 'idempotency_error' },
   [ErrorCodes.RATE_LIMITED]: { status: 429, type: 'rate_limit_error' },
   [ErrorCodes.UPSTREAM_UNAVAILABLE]: { status: 503, type: 'upstream_error' },

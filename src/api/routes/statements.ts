@@ -1,6 +1,7 @@
-/** Bank statements: upload a file (raw body), list imports, and one import with each line's Odoo status. */
+/** Bank statements: upload a file (raw body or multipart), list imports, and one import with each line's Odoo status. */
+import multipart from '@fastify/multipart';
 import { z } from 'zod';
-import { NotFoundError } from '../../domain/index.ts';
+import { ErrorCodes, NotFoundError, ValidationError } from '../../domain/index.ts';
 import type { RouteModule } from './types.ts';
 
 const RAW_TYPES = [
@@ -24,6 +25,8 @@ export const statementRoutes: RouteModule = async (app, services) => {
     { parseAs: 'buffer', bodyLimit: statements.maxBytes },
     (_request, body, done) => done(null, body),
   );
+  // A browser form or `curl -F file=@stmt.xml` sends multipart: one file part per request.
+  await app.register(multipart, { limits: { fileSize: statements.maxBytes, files: 1, fields: 5 } });
 
   app.post(
     '/v1/statements',
@@ -33,25 +36,42 @@ export const statementRoutes: RouteModule = async (app, services) => {
       schema: {
         tags: ['statements'],
         summary:
-          'Import a bank statement file (camt.052/053/054, MT940/942, CSV) sent as the raw request body',
+          'Import a bank statement file (camt.052/053/054, MT940/942, CSV) sent as the raw body or as one multipart file part',
         description:
           'The same file twice answers 200 with the first import (duplicate: true); a new file answers 201. A file that fails any check (unknown account, wrong currency, unbalanced, malformed) stores nothing.',
         querystring: z.object({ filename: z.string().max(255).optional() }),
       },
     },
     async (request, reply) => {
-      if (!Buffer.isBuffer(request.body)) {
+      let content: Buffer;
+      let fileName = request.query.filename;
+      if (request.isMultipart()) {
+        const part = await request.file();
+        if (part === undefined)
+          throw new ValidationError('the multipart body has no file part', [
+            { path: 'body.file', message: 'missing' },
+          ]);
+        content = await part.toBuffer();
+        if (part.file.truncated) {
+          throw new ValidationError(`the file is larger than ${statements.maxBytes} bytes`, [], {
+            code: ErrorCodes.FILE_TOO_LARGE,
+          });
+        }
+        fileName ??= part.filename || undefined;
+      } else if (Buffer.isBuffer(request.body)) {
+        content = request.body;
+      } else {
         return reply.status(415).send({
           error: {
             type: 'invalid_request_error',
             code: 'VALIDATION_FAILED',
-            message: `send the file as the raw body with Content-Type ${RAW_TYPES.join(', ')}`,
+            message: `send the file as the raw body with Content-Type ${RAW_TYPES.join(', ')}, or as multipart/form-data`,
           },
         });
       }
       const summary = await statements.importFile({
-        content: request.body,
-        fileName: request.query.filename,
+        content,
+        fileName,
         source: 'api',
         actor: request.identity?.identityId ?? 'anonymous',
         correlationId: request.correlationId || undefined,
