@@ -29,3 +29,4 @@ export {
 } from './reference.ts';
 export { convertLineAmount } from './fx.ts';
 export { findSubsets } from './subset-sum.ts';
+export * from './flow/index.ts';

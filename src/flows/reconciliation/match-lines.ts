@@ -4,6 +4,7 @@ import { convertLineAmount, type ConvertedAmount } from './fx.ts';
 import {
   buildOpenItemIndex,
   type EntityIndex,
+  findByAmount,
   type IndexedItem,
   type OpenItemIndex,
   type ReferenceHit,
@@ -104,6 +105,10 @@ const kindLabel: Record<OpenItem['kind'], string> = {
   vendor_credit_note: 'credit note',
 };
 
+// An arrow passed as an argument stays anonymous: tsx (esbuild keepNames) wraps every named
+// closure in a defineProperty call, a visible cost when one is made per line and rule.
+const lazyText = (build: () => string): (() => string) => build;
+
 const show = (amount: bigint, currency: string): string =>
   `${formatMoney(money(amount, currency))} ${currency}`;
 const label = (e: IndexedItem): string => `${kindLabel[e.item.kind]} ${e.item.number}`;
@@ -144,13 +149,15 @@ function judgeSingle(
       basis: 'same',
       allocations: [],
       candidateIds: ids,
-      explain: () =>
-        `${evidence} ${label(entry)} in ${entry.currency}, but the line is in ${facts.line.amount.currency} with no instructed amount or rate`,
+      explain: lazyText(
+        () =>
+          `${evidence} ${label(entry)} in ${entry.currency}, but the line is in ${facts.line.amount.currency} with no instructed amount or rate`,
+      ),
     };
   }
   const rem = state.remaining[entry.ordinal]!;
   const lineAmount = c.amount;
-  const note = (): string => basisNote(c, entry.currency);
+  const currency = entry.currency;
   const common = { rule, currency: entry.currency, lineAmount, basis: c.basis };
   if (rem === 0n || lineAmount === 0n || rem > 0n !== lineAmount > 0n) {
     return {
@@ -159,8 +166,10 @@ function judgeSingle(
       reason: 'AMOUNT_MISMATCH',
       allocations: [],
       candidateIds: ids,
-      explain: () =>
-        `${evidence} ${label(entry)}${note()}; but ${rem === 0n ? 'it is already fully allocated in this run' : 'the line goes the other way'}`,
+      explain: lazyText(
+        () =>
+          `${evidence} ${label(entry)}${basisNote(c, currency)}; but ${rem === 0n ? 'it is already fully allocated in this run' : 'the line goes the other way'}`,
+      ),
     };
   }
   // The partner behind the IBAN and the item's partner disagree: a third party paying, or a
@@ -179,8 +188,10 @@ function judgeSingle(
       confidence: Math.min(ceiling, base - approx),
       ...(clashReason ? { reason: clashReason } : {}),
       allocations: [{ entry, amount: rem }],
-      explain: () =>
-        `${evidence} ${label(entry)}${note()}; amount equal${partnerAgrees ? '; partner confirmed by IBAN' : ''}${clashNote}`,
+      explain: lazyText(
+        () =>
+          `${evidence} ${label(entry)}${basisNote(c, currency)}; amount equal${partnerAgrees ? '; partner confirmed by IBAN' : ''}${clashNote}`,
+      ),
     };
   }
   if (abs(diff) <= tol) {
@@ -189,8 +200,10 @@ function judgeSingle(
       confidence: Math.min(ceiling, base - 0.04 - approx),
       ...(clashReason ? { reason: clashReason } : {}),
       allocations: [{ entry, amount: rem }],
-      explain: () =>
-        `${evidence} ${label(entry)}${note()}; difference ${show(diff, entry.currency)} within tolerance, written off${clashNote}`,
+      explain: lazyText(
+        () =>
+          `${evidence} ${label(entry)}${basisNote(c, currency)}; difference ${show(diff, entry.currency)} within tolerance, written off${clashNote}`,
+      ),
     };
   }
   if (abs(lineAmount) < abs(rem)) {
@@ -203,8 +216,10 @@ function judgeSingle(
       confidence: Math.min(ceiling, confidence),
       reason: clashReason ?? 'PARTIAL_PAYMENT',
       allocations: [{ entry, amount: lineAmount }],
-      explain: () =>
-        `${evidence} ${label(entry)}${note()}; partial payment of ${show(lineAmount, entry.currency)}, ${show(rem - lineAmount, entry.currency)} stays open${partnerAgrees ? '; partner confirmed by IBAN' : ''}${clashNote}`,
+      explain: lazyText(
+        () =>
+          `${evidence} ${label(entry)}${basisNote(c, currency)}; partial payment of ${show(lineAmount, entry.currency)}, ${show(rem - lineAmount, entry.currency)} stays open${partnerAgrees ? '; partner confirmed by IBAN' : ''}${clashNote}`,
+      ),
     };
   }
   return {
@@ -213,26 +228,32 @@ function judgeSingle(
     reason: 'AMOUNT_MISMATCH',
     allocations: [],
     candidateIds: ids,
-    explain: () =>
-      `${evidence} ${label(entry)}${note()}; but the line exceeds the open ${show(rem, entry.currency)} by ${show(diff, entry.currency)}`,
+    explain: lazyText(
+      () =>
+        `${evidence} ${label(entry)}${basisNote(c, currency)}; but the line exceeds the open ${show(rem, entry.currency)} by ${show(diff, entry.currency)}`,
+    ),
   };
 }
 
 /** Rule 1: structured reference (valid RF), payment reference or number, in the remittance text or the bank's reference fields. */
 function matchByReference(state: RunState, facts: LineFacts): Outcome | undefined {
-  const { line } = facts;
-  const tokens = extractReferenceCandidates([line.creditorReference, line.endToEndId, line.remittanceInfo]);
+  const { line, entity } = facts;
+  if (entity === undefined) return undefined;
+  const tokens = extractReferenceCandidates(
+    [line.creditorReference, line.endToEndId, line.remittanceInfo],
+    entity.maxKeyLength,
+  );
   const hits = new Map<IndexedItem, { hit: ReferenceHit; token: string }>();
   const weak = new Map<IndexedItem, string>();
   for (const token of tokens) {
     if (isRfShaped(token) && !hasValidRfCheckDigits(token)) {
       // A wrong check digit is never an exact match; the body alone is at most a hint.
-      for (const entry of facts.entity?.byRfBody.get(rfBody(token)) ?? []) {
+      for (const entry of entity.byRfBody.get(rfBody(token)) ?? []) {
         if (!weak.has(entry)) weak.set(entry, token);
       }
       continue;
     }
-    for (const hit of facts.entity?.byReference.get(token) ?? []) {
+    for (const hit of entity.byReference.get(token) ?? []) {
       if (!hits.has(hit.entry)) hits.set(hit.entry, { hit, token });
     }
   }
@@ -299,8 +320,10 @@ function judgeReferencedGroup(
       basis: 'same',
       allocations: [],
       candidateIds: ids,
-      explain: () =>
-        `references matched ${entries.map(label).join(', ')}, which cannot be paid together by this line`,
+      explain: lazyText(
+        () =>
+          `references matched ${entries.map(label).join(', ')}, which cannot be paid together by this line`,
+      ),
     };
   }
   const values = open.map((e) => state.remaining[e.ordinal]!);
@@ -310,7 +333,7 @@ function judgeReferencedGroup(
     partners.size === 1 && (facts.ibanPartner === undefined || partners.has(facts.ibanPartner));
   const tol = tolerance(state, currency, c.amount, c.basis);
   const common = { rule: 'reference' as const, currency, lineAmount: c.amount, basis: c.basis };
-  const note = (): string => basisNote(c, currency);
+
   if (abs(c.amount - total) <= tol) {
     const equal = c.amount === total;
     return {
@@ -318,8 +341,10 @@ function judgeReferencedGroup(
       confidence: (samePartner ? 0.97 : 0.6) - (equal ? 0 : 0.03) - (c.basis === 'rate' ? 0.03 : 0),
       ...(samePartner ? {} : { reason: 'PARTNER_MISMATCH' as const }),
       allocations: open.map((entry, i) => ({ entry, amount: values[i]! })),
-      explain: () =>
-        `references matched ${open.map(label).join(', ')}${note()}; ${equal ? 'amounts add up' : `difference ${show(c.amount - total, currency)} within tolerance, written off`}`,
+      explain: lazyText(
+        () =>
+          `references matched ${open.map(label).join(', ')}${basisNote(c, currency)}; ${equal ? 'amounts add up' : `difference ${show(c.amount - total, currency)} within tolerance, written off`}`,
+      ),
     };
   }
   const found = findSubsets(values, c.amount, {
@@ -336,8 +361,10 @@ function judgeReferencedGroup(
       confidence: samePartner ? 0.9 : 0.55,
       ...(samePartner ? {} : { reason: 'PARTNER_MISMATCH' as const }),
       allocations: chosen.map((entry) => ({ entry, amount: state.remaining[entry.ordinal]! })),
-      explain: () =>
-        `references matched ${open.map(label).join(', ')}${note()}; of these ${chosen.map(label).join(', ')} add up to the amount`,
+      explain: lazyText(
+        () =>
+          `references matched ${open.map(label).join(', ')}${basisNote(c, currency)}; of these ${chosen.map(label).join(', ')} add up to the amount`,
+      ),
     };
   }
   return {
@@ -346,8 +373,10 @@ function judgeReferencedGroup(
     reason: found.solutions.length > 1 ? 'AMBIGUOUS' : 'AMOUNT_MISMATCH',
     allocations: [],
     candidateIds: ids,
-    explain: () =>
-      `references matched ${open.map(label).join(', ')}${note()}; ${found.solutions.length > 1 ? 'several combinations' : 'no combination'} of them add up to the amount`,
+    explain: lazyText(
+      () =>
+        `references matched ${open.map(label).join(', ')}${basisNote(c, currency)}; ${found.solutions.length > 1 ? 'several combinations' : 'no combination'} of them add up to the amount`,
+    ),
   };
 }
 
@@ -367,9 +396,10 @@ function matchByPartnerAmount(state: RunState, facts: LineFacts): Outcome | unde
   // A partner too large to scan is searched through the exact-amount index only.
   const items =
     scanned ??
-    (facts.entity?.byAmount.get(facts.line.amount.currency)?.get(facts.line.amount.amount) ?? []).filter(
-      (e) => e.item.partnerId === partnerId && state.remaining[e.ordinal] === e.residual,
-    );
+    (facts.entity
+      ? findByAmount(facts.entity, facts.line.amount.currency, facts.line.amount.amount)
+      : []
+    ).filter((e) => e.item.partnerId === partnerId && state.remaining[e.ordinal] === e.residual);
   const exact: IndexedItem[] = [];
   const near: IndexedItem[] = [];
   const sameWay: IndexedItem[] = [];
@@ -384,8 +414,6 @@ function matchByPartnerAmount(state: RunState, facts: LineFacts): Outcome | unde
     else if (abs(diff) <= tolerance(state, e.currency, c.amount, c.basis)) near.push(e);
   }
   const evidence = `IBAN → partner ${partnerId};`;
-  const byDate = (a: IndexedItem, b: IndexedItem): number =>
-    Math.abs(facts.day - a.dueDay) - Math.abs(facts.day - b.dueDay) || a.ordinal - b.ordinal;
   const pick = exact.length > 0 ? exact : near;
   if (pick.length === 1) {
     const entry = pick[0]!;
@@ -395,13 +423,15 @@ function matchByPartnerAmount(state: RunState, facts: LineFacts): Outcome | unde
     return {
       ...outcome,
       confidence: outcome.confidence + (near ? 0.01 : -0.01),
-      explain: () => outcome.explain() + dayNote(facts, entry),
+      explain: lazyText(() => outcome.explain() + dayNote(facts, entry)),
     };
   }
   if (pick.length > 1) {
     // Same partner, same amount, no reference: the due date ranks them, but a person chooses. No
     // allocation is reserved, so a later line quoting one of them by reference still finds it.
-    pick.sort(byDate);
+    pick.sort(
+      (a, b) => Math.abs(facts.day - a.dueDay) - Math.abs(facts.day - b.dueDay) || a.ordinal - b.ordinal,
+    );
     const best = pick[0]!;
     const c = convert(facts, best.currency, state.context);
     return {
@@ -413,8 +443,10 @@ function matchByPartnerAmount(state: RunState, facts: LineFacts): Outcome | unde
       basis: c?.basis ?? 'same',
       allocations: [],
       candidateIds: pick.map((e) => e.item.id),
-      explain: () =>
-        `${evidence} ${pick.length} open items fit the amount (${pick.map(label).join(', ')}); nearest due date: ${label(best)}${dayNote(facts, best)}`,
+      explain: lazyText(
+        () =>
+          `${evidence} ${pick.length} open items fit the amount (${pick.map(label).join(', ')}); nearest due date: ${label(best)}${dayNote(facts, best)}`,
+      ),
     };
   }
   if (sameWay.length === 1) {
@@ -498,8 +530,10 @@ function matchByPartnerCombination(
     ...(unique
       ? {}
       : { candidateIds: [...new Set(found.solutions.flat().map((i) => considered[i]!.item.id))] }),
-    explain: () =>
-      `${via}; ${chosen.map(label).join(' + ')}${netted} add up to the amount${basisNote(c, currency)}${unique ? '' : found.solutions.length > 1 ? '; other combinations fit too' : '; search bounded'}`,
+    explain: lazyText(
+      () =>
+        `${via}; ${chosen.map(label).join(' + ')}${netted} add up to the amount${basisNote(c, currency)}${unique ? '' : found.solutions.length > 1 ? '; other combinations fit too' : '; search bounded'}`,
+    ),
   };
 }
 
@@ -513,7 +547,7 @@ function matchByAmountOnly(state: RunState, facts: LineFacts): Outcome | undefin
   for (const currency of currencies) {
     const c = convert(facts, currency, state.context);
     if (c === undefined) continue;
-    const found = (facts.entity?.byAmount.get(currency)?.get(c.amount) ?? []).filter(
+    const found = (facts.entity ? findByAmount(facts.entity, currency, c.amount) : []).filter(
       (e) => state.remaining[e.ordinal] === e.residual,
     );
     if (found.length === 1) {
@@ -536,7 +570,9 @@ function matchByAmountOnly(state: RunState, facts: LineFacts): Outcome | undefin
         basis: c.basis,
         allocations: [],
         candidateIds: found.slice(0, 20).map((e) => e.item.id),
-        explain: () => `${found.length} open items have this amount and nothing else identifies one`,
+        explain: lazyText(
+          () => `${found.length} open items have this amount and nothing else identifies one`,
+        ),
       };
     }
   }
@@ -714,8 +750,10 @@ function capAgainstReference(
     ...best,
     confidence: Math.min(best.confidence, state.rules.autoThreshold - 0.05),
     reason: 'REFERENCE_CONFLICT',
-    explain: () =>
-      `${best.explain()}; but the line quotes ${quoted.length === 1 ? 'another item' : 'other items'} of the partner`,
+    explain: lazyText(
+      () =>
+        `${best.explain()}; but the line quotes ${quoted.length === 1 ? 'another item' : 'other items'} of the partner`,
+    ),
   };
 }
 

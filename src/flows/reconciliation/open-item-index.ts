@@ -34,8 +34,11 @@ export interface EntityIndex {
   readonly byRfBody: Map<string, IndexedItem[]>;
   /** Partner id → items, nearest due date first. */
   readonly byPartner: Map<string, IndexedItem[]>;
-  /** Currency → signed residual → items. */
-  readonly byAmount: Map<string, Map<bigint, IndexedItem[]>>;
+  /** Currency → signed residual → items; built on first use, as only weak-evidence lines need it. */
+  byAmount: Map<string, Map<bigint, IndexedItem[]>> | undefined;
+  readonly entries: IndexedItem[];
+  /** Longest normalised reference key, so a line's text is not split into longer candidates. */
+  maxKeyLength: number;
 }
 
 /** The maps the rules look candidates up in; no rule ever scans all items. */
@@ -73,7 +76,14 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 function entityIndex(byEntity: Map<string, EntityIndex>, entityId: string): EntityIndex {
   let index = byEntity.get(entityId);
   if (index === undefined) {
-    index = { byReference: new Map(), byRfBody: new Map(), byPartner: new Map(), byAmount: new Map() };
+    index = {
+      byReference: new Map(),
+      byRfBody: new Map(),
+      byPartner: new Map(),
+      byAmount: undefined,
+      entries: [],
+      maxKeyLength: 0,
+    };
     byEntity.set(entityId, index);
   }
   return index;
@@ -95,25 +105,41 @@ export function buildOpenItemIndex(items: readonly OpenItem[]): OpenItemIndex {
     };
     entries.push(entry);
     const index = entityIndex(byEntity, item.entityId);
+    index.entries.push(entry);
     const number = normaliseReference(item.number);
-    if (number.length >= MIN_REFERENCE_LENGTH) push(index.byReference, number, { entry, via: 'number' });
+    if (number.length >= MIN_REFERENCE_LENGTH) {
+      push(index.byReference, number, { entry, via: 'number' });
+      index.maxKeyLength = Math.max(index.maxKeyLength, number.length);
+    }
     if (item.paymentReference !== undefined) {
       const ref = normaliseReference(item.paymentReference);
       if (ref.length >= MIN_REFERENCE_LENGTH && ref !== number) {
         // An RF reference with wrong check digits is not a structured reference: keep it as plain text.
         const via = isRfShaped(ref) && hasValidRfCheckDigits(ref) ? 'rf' : 'payment-reference';
         push(index.byReference, ref, { entry, via });
+        index.maxKeyLength = Math.max(index.maxKeyLength, ref.length);
         if (via === 'rf') push(index.byRfBody, rfBody(ref), entry);
       }
     }
     push(index.byPartner, item.partnerId, entry);
-    let amounts = index.byAmount.get(entry.currency);
-    if (amounts === undefined) index.byAmount.set(entry.currency, (amounts = new Map()));
-    push(amounts, entry.residual, entry);
   }
   for (const index of byEntity.values()) {
     for (const list of index.byPartner.values())
       list.sort((a, b) => a.dueDay - b.dueDay || a.ordinal - b.ordinal);
   }
   return { entries, byEntity };
+}
+
+/** The entity's items whose original signed residual is `amount` in `currency`. */
+export function findByAmount(index: EntityIndex, currency: string, amount: bigint): readonly IndexedItem[] {
+  if (index.byAmount === undefined) {
+    const byAmount = new Map<string, Map<bigint, IndexedItem[]>>();
+    for (const entry of index.entries) {
+      let amounts = byAmount.get(entry.currency);
+      if (amounts === undefined) byAmount.set(entry.currency, (amounts = new Map()));
+      push(amounts, entry.residual, entry);
+    }
+    index.byAmount = byAmount;
+  }
+  return index.byAmount.get(currency)?.get(amount) ?? [];
 }

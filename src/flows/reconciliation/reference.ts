@@ -57,43 +57,42 @@ export const MIN_REFERENCE_LENGTH = 5;
 const MAX_JOIN = 4;
 const MAX_RF_JOIN = 7;
 
-// Splits on whitespace, "," and ";" and normalises in the same pass: this runs for every line.
-function tokenise(text: string, out: string[]): void {
-  let token = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90)) token += text[i];
-    else if (c >= 97 && c <= 122) token += String.fromCharCode(c - 32);
-    else if (c === 32 || c === 44 || c === 59 || c === 9 || c === 10 || c === 13) {
-      if (token.length > 0) out.push(token);
-      token = '';
-    } else if (c > 127 && /\s/.test(text[i]!)) {
-      if (token.length > 0) out.push(token);
-      token = '';
-    }
-  }
-  if (token.length > 0) out.push(token);
-}
+const NOT_KEPT = /[^0-9A-Z\s,;]+/g;
+const SEPARATOR_RUNS = /[\s,;]+/g;
+const SEPARATOR = /[\s,;]/;
 
 /**
- * The normalised candidate references in free texts: each token and each run of adjacent tokens,
- * without duplicates. Texts are not joined with each other.
+ * The normalised candidate references in free texts: each token and each run of adjacent tokens
+ * up to `maxLength` characters, without duplicates. Texts are not joined with each other.
  */
-export function extractReferenceCandidates(texts: readonly (string | undefined)[]): string[] {
+export function extractReferenceCandidates(texts: readonly (string | undefined)[], maxLength = 35): string[] {
   const out = new Set<string>();
-  const tokens: string[] = [];
   for (const text of texts) {
     if (text === undefined || text.length === 0) continue;
-    tokens.length = 0;
-    tokenise(text, tokens);
-    for (let i = 0; i < tokens.length; i++) {
-      const first = tokens[i]!;
-      const limit = first.startsWith('RF') ? MAX_RF_JOIN : MAX_JOIN;
-      let joined = '';
-      for (let j = i; j < tokens.length && j < i + limit; j++) {
-        joined += tokens[j]!;
-        if (joined.length > 35) break;
-        if (joined.length >= MIN_REFERENCE_LENGTH) out.add(joined);
+    // One normalised string per text, candidates sliced out of it: slices of a flat string hash
+    // without copying, where joined token strings would be rebuilt for every Map lookup.
+    const cleaned = text.toUpperCase().replace(NOT_KEPT, '');
+    const flat = cleaned.replace(SEPARATOR_RUNS, '');
+    const starts: number[] = [];
+    let length = 0;
+    let inToken = false;
+    for (let i = 0; i < cleaned.length; i++) {
+      if (SEPARATOR.test(cleaned[i]!)) {
+        inToken = false;
+      } else {
+        if (!inToken) starts.push(length);
+        inToken = true;
+        length++;
+      }
+    }
+    starts.push(length);
+    for (let i = 0; i + 1 < starts.length; i++) {
+      const from = starts[i]!;
+      const limit = flat.startsWith('RF', from) ? MAX_RF_JOIN : MAX_JOIN;
+      for (let j = i + 1; j < starts.length && j <= i + limit; j++) {
+        const to = starts[j]!;
+        if (to - from > maxLength) break;
+        if (to - from >= MIN_REFERENCE_LENGTH) out.add(flat.slice(from, to));
       }
     }
   }

@@ -1,0 +1,64 @@
+/** What the reconciliation flow gets injected: the store, the ledger port, configuration, clock, outbox and audit. */
+import type { Clock, ReconciliationLedger } from '../../../domain/index.ts';
+import type { Db, Tx } from '../../../store/index.ts';
+import type { ReconciliationRules } from '../rules.ts';
+
+/** The part of a configured bank account the flow needs. */
+export interface ReconciliationAccount {
+  id: string;
+  entity: string;
+  currency: string;
+  odooJournal: string | number;
+}
+
+/** The part of a configured legal entity the flow needs. */
+export interface ReconciliationEntity {
+  id: string;
+  odooCompanyId?: number | undefined;
+}
+
+/** Appends an event to the outbox inside a transaction. */
+export type ReconciliationPublishFn = (
+  tx: Tx,
+  event: { type: string; data: unknown; subject?: string; correlationId?: string; id?: string },
+) => Promise<unknown>;
+
+/** Appends an audit record inside a transaction. */
+export type ReconciliationAuditFn = (
+  tx: Tx,
+  entry: {
+    actor: string;
+    action: string;
+    resourceType: string;
+    resourceId?: string;
+    before?: unknown;
+    after?: unknown;
+    correlationId?: string;
+    details?: Record<string, unknown>;
+  },
+) => Promise<unknown>;
+
+/** Everything the flow needs, injected by main.ts (or a test). */
+export interface ReconciliationDeps {
+  db: Db;
+  accounts: readonly ReconciliationAccount[];
+  entities: readonly ReconciliationEntity[];
+  ledger: ReconciliationLedger;
+  rules: ReconciliationRules;
+  publish: ReconciliationPublishFn;
+  audit: ReconciliationAuditFn;
+  clock: Clock;
+  /** Odoo attempts for one decision before it waits for a person (default 5). */
+  maxOdooAttempts?: number;
+}
+
+/** Finds the configured account and the Odoo company of its entity. */
+export function resolveAccountTarget(
+  deps: Pick<ReconciliationDeps, 'accounts' | 'entities'>,
+  bankAccountId: string,
+): { account: ReconciliationAccount; entityId: string; companyId: number | undefined } | undefined {
+  const account = deps.accounts.find((a) => a.id === bankAccountId);
+  if (account === undefined) return undefined;
+  const entity = deps.entities.find((e) => e.id === account.entity);
+  return { account, entityId: account.entity, companyId: entity?.odooCompanyId };
+}
