@@ -6,6 +6,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { bicSchema, ibanSchema, isCurrencyCode } from '../domain/index.ts';
+import { approvalPolicySchema } from '../policy/approval/index.ts';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-_]*$/, 'use lower-case letters, digits, "-" and "_"');
 const currency = z.string().refine(isCurrencyCode, 'expected an active ISO 4217 currency code such as EUR');
@@ -33,6 +34,10 @@ const bankAccountSchema = z
     odooJournal: z.union([z.string().min(1), z.number().int().positive()]),
     /** Folder watched for statement files of this account (optional). */
     inbox: z.string().min(1).optional(),
+    /** Bank channel folder that released pain.001 files are written to; default `<dataDir>/outbox/<id>`. */
+    outbox: z.string().min(1).optional(),
+    /** pain.001 version this bank reads; .03 for banks that still need it. */
+    painVersion: z.enum(['pain.001.001.09', 'pain.001.001.03']).default('pain.001.001.09'),
   })
   .refine((a) => a.iban !== undefined || a.accountNumber !== undefined, {
     message: 'a bank account needs an iban or an accountNumber',
@@ -90,6 +95,8 @@ export const configSchema = z
     bankAccounts: z.array(bankAccountSchema).default([]),
     odoo: odooSchema.prefault({}),
     schedules: z.array(scheduleSchema).default([]),
+    /** Payment approval rules (bands, risk signals, approval lifetime); see kontor.example.yaml. */
+    approvalPolicy: approvalPolicySchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const seen = (list: { id: string }[], key: 'entities' | 'bankAccounts') => {

@@ -33,3 +33,46 @@ export interface StatementLinePoster {
     lines: StatementLinePosting[],
   ): Promise<StatementLinePostingOutcome[]>;
 }
+
+/** A posted vendor bill with something left to pay, as the payment run needs it. */
+export interface OpenVendorBill {
+  /** The bill's id in the ERP (Odoo account.move id, as text). */
+  billId: string;
+  /** The bill's number (e.g. BILL/2026/00001). */
+  number: string;
+  vendorId: string;
+  vendorName: string;
+  /** What is still due (amount_residual), in the bill's currency. */
+  amountDue: Money;
+  billDate?: string;
+  dueDate?: string;
+  /** The vendor's payment reference (an RF creditor reference when it is one). */
+  paymentReference?: string;
+  /** The vendor's bank account (res.partner.bank); absent when the vendor has none. */
+  vendorIban?: string;
+  vendorBic?: string;
+  /** When the vendor was created, when the ERP tells (risk signal: new vendor). */
+  vendorCreatedAt?: Date;
+  /** When the vendor's bank account last changed, when the ERP tells (risk signal: account changed). */
+  bankAccountChangedAt?: Date;
+}
+
+/** One outbound payment to register against bills after the bank accepted the transfer. */
+export interface VendorPaymentRegistration {
+  companyId: number;
+  /** The bank journal paid from, by code or id. */
+  journal: string | number;
+  /** Idempotency key: the same EndToEndId registers one payment, however often it is sent. */
+  endToEndId: string;
+  vendorId: string;
+  billIds: string[];
+  amount: Money;
+  date: string;
+  memo: string;
+}
+
+/** Reads open vendor bills and registers their payments in the ERP, idempotently. */
+export interface VendorPayables {
+  listOpenVendorBills(query: { companyId: number; currency: string; dueBy: string }): Promise<OpenVendorBill[]>;
+  registerVendorPayment(input: VendorPaymentRegistration): Promise<{ paymentId: number }>;
+}

@@ -17,3 +17,4 @@ export {
   readOdooCredentials,
 } from './check.ts';
 export { createOdooStatementPoster, type OdooStatementPosterOptions } from './statement-poster.ts';
+export { createOdooVendorPayables } from './payment-adapter.ts';
