@@ -1,7 +1,9 @@
 // Benchmark: 1,000 statement lines into Odoo batched (load, 200 per call) vs one call per record, with one
 // direct 1,000-row `create` as the baseline; against the sandbox and, when ODOO_URL is set, a real Odoo.
 // Prints ONE JSON line. Throttling is off so the numbers measure Odoo, not Kontor's own pacing.
+// BENCH_ROWS (default 1000) and BENCH_PER_RECORD_ROWS (default BENCH_ROWS) size the runs.
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { money } from '../../src/domain/index.ts';
 import {
   OdooClient,
@@ -52,19 +54,25 @@ async function runTarget(name: string, credentials: OdooCredentials, bar: boolea
       journalId, bankAccount: `bench-${journalId}`, statementId: `${run}-${kind}`, entryRef: String(i), date,
       amount: money(BigInt(100 + i), currency), paymentRef: `bench ${kind} ${i}`,
     }));
+  const createDirect = (kind: string): Promise<Phase> =>
+    measure(client, rows, () =>
+      client.execute(companyId, {
+        model: 'account.bank.statement.line',
+        method: 'create',
+        params: { vals_list: lines(kind, rows).map((l) => ({ journal_id: l.journalId, date: l.date, payment_ref: l.paymentRef, amount: toOdooNumber(l.amount) })) },
+      }),
+    );
+  // The baseline runs before and after the batched write, so drift in the machine's load hits both alike.
+  const directBefore = await createDirect('direct-before');
   const batched = await measure(client, rows, () => client.createStatementLines(companyId, lines('batched', rows)));
+  const directAfter = await createDirect('direct-after');
   const perRecord = await measure(client, perRecordRows, () => client.createStatementLines(companyId, lines('single', perRecordRows), { batchSize: 1 }));
-  const direct = await measure(client, rows, () =>
-    client.execute(companyId, {
-      model: 'account.bank.statement.line',
-      method: 'create',
-      params: { vals_list: lines('direct', rows).map((l) => ({ journal_id: l.journalId, date: l.date, payment_ref: l.paymentRef, amount: toOdooNumber(l.amount) })) },
-    }),
-  );
+  const direct = { rowsPerSec: Math.round(((directBefore.rowsPerSec + directAfter.rowsPerSec) / 2) * 10) / 10, before: directBefore, after: directAfter };
   const vsPerRecord = Math.round((batched.rowsPerSec / perRecord.rowsPerSec) * 100) / 100;
   const vsDirect = Math.round((batched.rowsPerSec / direct.rowsPerSec) * 100) / 100;
   return {
-    target: name, version: client.version.serverVersion, protocol: client.transport.protocol, batched, perRecord, direct,
+    target: name, version: client.version.serverVersion, protocol: client.transport.protocol, loadAverage: loadavg().map((l) => Math.round(l * 10) / 10),
+    batched, perRecord, direct,
     ratios: { batchedVsPerRecord: vsPerRecord, batchedVsDirect: vsDirect },
     ...(bar ? { bar: { batchedVsPerRecordAtLeast4: vsPerRecord >= 4, batchedVsDirectAtLeast0_9: vsDirect >= 0.9 } } : {}),
   };

@@ -109,11 +109,15 @@ async function loadWithSplit(
   items: Array<{ row: LoadRow; index: number }>,
 ): Promise<WriteOutcome[]> {
   let problem: string | undefined;
+  // Columns empty in every row are left out: Odoo converts each cell, and fewer columns load measurably faster.
+  const used = input.fields.map((_, i) => items.some((c) => (c.row.values[i] ?? '') !== ''));
+  const fields = input.fields.filter((_, i) => used[i]);
+  const data = items.map((c) => [c.row.externalId, ...c.row.values.filter((_, i) => used[i])]);
   try {
     const answer = (await transport.call({
       model: input.model,
       method: 'load',
-      params: { fields: ['id', ...input.fields], data: items.map((c) => [c.row.externalId, ...c.row.values]) },
+      params: { fields: ['id', ...fields], data },
       context: input.context,
     })) as LoadAnswer;
     const errors = (answer.messages ?? []).filter((m) => m.type === 'error');

@@ -17,4 +17,5 @@ export {
   readOdooCredentials,
 } from './check.ts';
 export { createOdooStatementPoster, type OdooStatementPosterOptions } from './statement-poster.ts';
+export { createOdooReconciliationLedger, type OdooReconciliationLedgerOptions } from './reconciliation-adapter.ts';
 export { createOdooVendorPayables } from './payment-adapter.ts';
