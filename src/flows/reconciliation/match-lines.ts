@@ -66,6 +66,8 @@ interface LineFacts {
   readonly day: number;
   /** Partner known from the counterparty IBAN, if any. */
   readonly ibanPartner: string | undefined;
+  /** Reference candidates of the line's texts, extracted on first use and kept for the second pass. */
+  tokens: string[] | undefined;
   /** Conversions into item currencies, filled on first use (most lines need none). */
   conversions: Map<string, ConvertedAmount | undefined> | undefined;
   readonly same: ConvertedAmount;
@@ -239,10 +241,10 @@ function judgeSingle(
 function matchByReference(state: RunState, facts: LineFacts): Outcome | undefined {
   const { line, entity } = facts;
   if (entity === undefined) return undefined;
-  const tokens = extractReferenceCandidates(
+  const tokens = (facts.tokens ??= extractReferenceCandidates(
     [line.creditorReference, line.endToEndId, line.remittanceInfo],
     entity.maxKeyLength,
-  );
+  ));
   const hits = new Map<IndexedItem, { hit: ReferenceHit; token: string }>();
   const weak = new Map<IndexedItem, string>();
   for (const token of tokens) {
@@ -788,6 +790,7 @@ export function matchLines(input: MatchLinesInput): MatchProposal[] {
       entity: index.byEntity.get(line.entityId),
       day: toDayNumber(line.valueDate ?? line.bookingDate),
       ibanPartner: iban === undefined ? undefined : context.partnerByIban?.get(iban),
+      tokens: undefined,
       conversions: undefined,
       same: { amount: line.amount.amount, basis: 'same' },
     };

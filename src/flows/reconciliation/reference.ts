@@ -59,7 +59,6 @@ const MAX_RF_JOIN = 7;
 
 const NOT_KEPT = /[^0-9A-Z\s,;]+/g;
 const SEPARATOR_RUNS = /[\s,;]+/g;
-const SEPARATOR = /[\s,;]/;
 
 /**
  * The normalised candidate references in free texts: each token and each run of adjacent tokens
@@ -77,7 +76,9 @@ export function extractReferenceCandidates(texts: readonly (string | undefined)[
     let length = 0;
     let inToken = false;
     for (let i = 0; i < cleaned.length; i++) {
-      if (SEPARATOR.test(cleaned[i]!)) {
+      const c = cleaned.charCodeAt(i);
+      // After cleaning, anything but A–Z and 0–9 is a separator.
+      if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90))) {
         inToken = false;
       } else {
         if (!inToken) starts.push(length);
