@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, openSync, writeSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +15,8 @@ const MB = 1024 * 1024;
 
 interface ChildResult {
   ms: number;
+  /** User + system CPU time: robust when the machine is shared and wall time is noisy. */
+  cpuMs: number;
   maxRssMb: number;
   entries?: number;
 }
@@ -147,6 +149,7 @@ async function runChild(contender: string, file: string): Promise<void> {
   const kontor = contender.startsWith('kontor') ? await import('../../src/formats/index.ts') : undefined;
   const dom = contender === 'fast-xml-parser' ? await import('fast-xml-parser') : undefined;
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   let entries = 0;
   if (kontor !== undefined) {
     const { readCamtEvents, readMt940Events, checkBalance } = kontor;
@@ -163,7 +166,8 @@ async function runChild(contender: string, file: string): Promise<void> {
     throw new Error(`unknown contender ${contender}`);
   }
   const ms = performance.now() - started;
-  const result: ChildResult = { ms, maxRssMb: process.resourceUsage().maxRSS / 1024, entries };
+  const cpu = process.cpuUsage(cpuStart);
+  const result: ChildResult = { ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, entries };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
@@ -184,7 +188,10 @@ function measureXmllint(file: string): ChildResult | null {
   const ms = performance.now() - started;
   if (r.error !== undefined || r.status !== 0) return null;
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
-  return { ms, maxRssMb: rss === null ? Number.NaN : Number(rss[1]) / 1024 };
+  const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
+  const system = /System time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
+  const cpuMs = user === null || system === null ? ms : (Number(user[1]) + Number(system[1])) * 1000;
+  return { ms, cpuMs, maxRssMb: rss === null ? Number.NaN : Number(rss[1]) / 1024 };
 }
 
 function round(n: number, digits = 1): number {
@@ -209,25 +216,32 @@ async function main(): Promise<void> {
     const xmllint = measureXmllint(camt);
     const kontorMt = measureNode('kontor-mt940', mt940);
     const speed = (r: ChildResult | null, mb: number) => (r === null ? null : round(mb / (r.ms / 1000)));
+    const cpuSpeed = (r: ChildResult | null, mb: number) => (r === null ? null : round(mb / (Math.max(r.cpuMs, 1) / 1000)));
 
     const kontorSpeed = speed(kontor, camtMb)!;
     const domSpeed = speed(dom, camtMb)!;
     const xmllintSpeed = speed(xmllint, camtMb);
+    const kontorCpu = cpuSpeed(kontor, camtMb)!;
+    const domCpu = cpuSpeed(dom, camtMb)!;
+    const xmllintCpu = cpuSpeed(xmllint, camtMb);
     const result = {
+      load: loadavg().map((l) => round(l, 2)),
       bench: 'statements',
       camt053: {
         fileMb: round(camtMb),
         entries,
-        kontor: { mbPerS: kontorSpeed, peakRssMb: round(kontor.maxRssMb), entries: kontor.entries },
-        fastXmlParserDom: { mbPerS: domSpeed, peakRssMb: round(dom.maxRssMb) },
-        xmllintStream: xmllint === null ? null : { mbPerS: xmllintSpeed, peakRssMb: round(xmllint.maxRssMb) },
+        kontor: { mbPerS: kontorSpeed, cpuMbPerS: kontorCpu, peakRssMb: round(kontor.maxRssMb), entries: kontor.entries },
+        fastXmlParserDom: { mbPerS: domSpeed, cpuMbPerS: domCpu, peakRssMb: round(dom.maxRssMb) },
+        xmllintStream: xmllint === null ? null : { mbPerS: xmllintSpeed, cpuMbPerS: xmllintCpu, peakRssMb: round(xmllint.maxRssMb) },
         ratioVsXmllint: xmllintSpeed === null ? null : round(kontorSpeed / xmllintSpeed, 2),
         ratioVsDom: round(kontorSpeed / domSpeed, 2),
+        cpuRatioVsXmllint: xmllintCpu === null ? null : round(kontorCpu / xmllintCpu, 2),
+        cpuRatioVsDom: round(kontorCpu / domCpu, 2),
       },
       mt940: {
         fileMb: round(mtMb),
         lines: mt940Lines,
-        kontor: { mbPerS: speed(kontorMt, mtMb), linesPerS: Math.round(mt940Lines / (kontorMt.ms / 1000)), peakRssMb: round(kontorMt.maxRssMb), entries: kontorMt.entries },
+        kontor: { mbPerS: speed(kontorMt, mtMb), cpuMbPerS: cpuSpeed(kontorMt, mtMb), linesPerS: Math.round(mt940Lines / (kontorMt.ms / 1000)), peakRssMb: round(kontorMt.maxRssMb), entries: kontorMt.entries },
       },
       bar: {
         atLeast40PercentOfXmllint: xmllintSpeed === null ? null : kontorSpeed >= 0.4 * xmllintSpeed,

@@ -5,6 +5,7 @@
 import { SaxesParser } from 'saxes';
 import {
   type Balance,
+  type Bic,
   type Counterparty,
   ErrorCodes,
   type Money,
@@ -169,8 +170,26 @@ function toDate(text: string): string {
 }
 
 function toMoney(amount: AmountText, negative: boolean): Money {
+  if (!negative) return parseMoney(amount.value, amount.currency);
   const parsed = parseMoney(amount.value, amount.currency);
-  return negative ? money(-parsed.amount, parsed.currency) : parsed;
+  return money(-parsed.amount, parsed.currency);
+}
+
+// Few banks appear in one file, so BIC checks repeat: remember them (bounded).
+const bicCache = new Map<string, Bic | null>();
+
+function toBic(text: string): Bic | undefined {
+  let bic = bicCache.get(text);
+  if (bic === undefined) {
+    try {
+      bic = parseBic(text);
+    } catch {
+      bic = null;
+    }
+    if (bicCache.size > 10_000) bicCache.clear();
+    bicCache.set(text, bic);
+  }
+  return bic ?? undefined;
 }
 
 function toCounterparty(party: PartyDraft): Counterparty | undefined {
@@ -181,13 +200,9 @@ function toCounterparty(party: PartyDraft): Counterparty | undefined {
   if (iban !== undefined && isIban(iban)) out.iban = iban as Counterparty['iban'];
   else if (iban !== undefined) out.accountNumber = iban;
   else if (party.other !== undefined) out.accountNumber = party.other;
-  if (party.bic !== undefined) {
-    try {
-      out.bic = parseBic(party.bic);
-    } catch {
-      // A malformed agent BIC is informational only; the line is still valid without it.
-    }
-  }
+  // A malformed agent BIC is informational only; the line is still valid without it.
+  const bic = party.bic === undefined ? undefined : toBic(party.bic);
+  if (bic !== undefined) out.bic = bic;
   return Object.keys(out).length === 0 ? undefined : out;
 }
 
