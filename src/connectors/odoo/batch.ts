@@ -18,6 +18,7 @@ export interface LoadRow {
   values: string[];
 }
 
+/** What a batched write did with one record. */
 export type WriteStatus = 'created' | 'existing' | 'failed';
 
 /** What happened to one input record of a batch. */
@@ -37,6 +38,7 @@ export interface BatchWriteResult {
   failed: number;
 }
 
+/** A model, its `load` columns and the rows to write. */
 export interface LoadBatchesInput {
   model: string;
   /** Column names after the `id` column, e.g. `journal_id/.id`. */

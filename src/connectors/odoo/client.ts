@@ -4,23 +4,27 @@ import { fromOdooAmount, toOdooDecimal } from './amounts.ts';
 import { type BatchWriteResult, createExternalId, loadInBatches } from './batch.ts';
 import { type OdooCall, type OdooCredentials, OdooTransport, type OdooTransportOptions, type OdooVersion } from './transport.ts';
 
+/** A company (legal entity) the user may work in. */
 export interface OdooCompany {
   id: number;
   name: string;
   currency: string;
 }
+/** An active currency. */
 export interface OdooCurrency {
   id: number;
   code: string;
   symbol: string;
   decimalPlaces: number;
 }
+/** One exchange rate of a currency on a date. */
 export interface OdooCurrencyRate {
   currency: string;
   date: string;
   /** Units of `currency` per one unit of the company currency, as Odoo's decimal text. */
   rate: string;
 }
+/** A partner (customer, vendor or contact), read with named fields only. */
 export interface OdooPartner {
   id: number;
   name: string;
@@ -28,12 +32,14 @@ export interface OdooPartner {
   vat: string | undefined;
   email: string | undefined;
 }
+/** A partner's bank account (`res.partner.bank`). */
 export interface OdooPartnerBank {
   id: number;
   partnerId: number;
   accountNumber: string;
   currency: string | undefined;
 }
+/** A bank journal with its bank account and suspense account. */
 export interface OdooBankJournal {
   id: number;
   name: string;
@@ -45,6 +51,7 @@ export interface OdooBankJournal {
   accountNumber: string | undefined;
   suspenseAccountId: number | undefined;
 }
+/** An account of the chart of accounts. */
 export interface OdooAccount {
   id: number;
   code: string;
@@ -52,13 +59,16 @@ export interface OdooAccount {
   accountType: string;
   reconcile: boolean;
 }
+/** An analytic account (cost centre, project). */
 export interface OdooAnalyticAccount {
   id: number;
   name: string;
   code: string | undefined;
   planId: number | undefined;
 }
+/** The move types that make open items. */
 export type OpenItemKind = 'out_invoice' | 'in_invoice' | 'out_refund' | 'in_refund';
+/** A posted invoice, bill or refund with its residual as Money. */
 export interface OdooOpenItem {
   id: number;
   name: string;
@@ -74,6 +84,7 @@ export interface OdooOpenItem {
   invoiceDate: string | undefined;
   dueDate: string | undefined;
 }
+/** An open receivable/payable journal item of an invoice or bill. */
 export interface OdooOpenLine {
   id: number;
   moveId: number;
@@ -82,6 +93,7 @@ export interface OdooOpenLine {
   /** Residual in the line's currency, signed as Odoo keeps it (receivable positive). */
   residual: Money;
 }
+/** A bank statement line as Odoo holds it. */
 export interface OdooStatementLine {
   id: number;
   moveId: number;
@@ -93,6 +105,7 @@ export interface OdooStatementLine {
   isReconciled: boolean;
   residual: Money;
 }
+/** A payment and its state. */
 export interface OdooPayment {
   id: number;
   state: string;
@@ -127,6 +140,7 @@ export interface PaymentInput {
   memo: string;
 }
 
+/** Options of batched writes. */
 export interface WriteOptions {
   batchSize?: number;
 }

@@ -15,6 +15,7 @@ export const systemTimer: Timer = {
   random: () => Math.random(),
 };
 
+/** Rate and burst of the token bucket. */
 export interface TokenBucketOptions {
   /** Tokens added per second; 0 or Infinity disables throttling. */
   ratePerSecond: number;
@@ -83,8 +84,10 @@ export class ConcurrencyLimiter {
   }
 }
 
+/** The circuit breaker's state, as metrics and /readyz show it. */
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
+/** When the circuit opens and for how long. */
 export interface CircuitBreakerOptions {
   /** Consecutive transient failures that open the circuit. */
   failureThreshold: number;
@@ -142,6 +145,7 @@ export class CircuitBreaker {
   }
 }
 
+/** How often and how patiently transient failures are retried. */
 export interface RetryOptions {
   /** Attempts in total, the first one included. */
   maxAttempts: number;

@@ -17,6 +17,7 @@ import {
   type TokenBucketOptions,
 } from './resilience.ts';
 
+/** The wire protocol: JSON-RPC for Odoo 16–18, JSON-2 for 19+. */
 export type OdooProtocol = 'jsonrpc' | 'json2';
 
 /** Where and as whom to connect; `apiKey` is preferred, `password` works with JSON-RPC only. */
@@ -28,6 +29,7 @@ export interface OdooCredentials {
   password?: string;
 }
 
+/** Protocol choice, timeouts, throttle, retries, breaker and injected time. */
 export interface OdooTransportOptions {
   /** `auto` (default) picks JSON-2 for Odoo 19+ when an API key is given, JSON-RPC otherwise. */
   protocol?: OdooProtocol | 'auto';

@@ -6,6 +6,7 @@ import { callMethod, createSandboxDb, methodParams, recordMethods } from './mode
 import { type SandboxSeed, seedSandbox } from './seed.ts';
 import { OdooFaultError, raiseFault, type SandboxDb, type SandboxEnv } from './store.ts';
 
+/** Where the sandbox listens and what it reports. */
 export interface SandboxOdooOptions {
   host?: string;
   /** 0 (default) picks a free port. */

@@ -5,8 +5,10 @@
 import { currencyExponent, formatMoney, money, parseCurrency } from '../../../domain/index.ts';
 import { fromOdooAmount } from '../amounts.ts';
 
+/** The field types the sandbox emulates. */
 export type FieldType = 'char' | 'integer' | 'boolean' | 'date' | 'selection' | 'monetary' | 'many2one' | 'many2many' | 'float';
 
+/** One field of an emulated model. */
 export interface FieldSpec {
   type: FieldType;
   label: string;
@@ -17,6 +19,7 @@ export interface FieldSpec {
   compute?: (record: SandboxRecord, db: SandboxDb) => unknown;
 }
 
+/** A stored record: its id and raw field values (amounts in minor units). */
 export type SandboxRecord = Record<string, unknown> & { id: number };
 
 /** A fault raised inside the sandbox, rendered as Odoo renders the Python exception. */
