@@ -445,14 +445,6 @@ export class OdooClient {
       ids: [m2oId(line.journal_id) ?? 0],
       params: { fields: ['suspense_account_id'] },
     })) as Row[];
-    const suspense = await this.searchRead(
-      'account.move.line',
-      [['move_id', '=', m2oId(line.move_id) ?? 0], ['account_id', '=', m2oId(journal?.suspense_account_id) ?? 0]],
-      ['id'],
-      companyId,
-    );
-    const suspenseId = suspense[0]?.id as number | undefined;
-    if (suspenseId === undefined) throw new ConflictError(`statement line ${input.statementLineId} has no suspense item left`);
     const targets = (await this.execute(companyId, {
       model: 'account.move.line',
       method: 'read',
@@ -463,12 +455,30 @@ export class OdooClient {
     const first = targets[0];
     if (!first || accounts.size !== 1) throw new ValidationError('the journal items must share one receivable or payable account');
     if (targets.some((t) => t.reconciled === true)) throw new ConflictError('a journal item is already reconciled');
-    await this.execute(companyId, {
-      model: 'account.move.line',
-      method: 'write',
-      ids: [suspenseId],
-      params: { vals: { account_id: m2oId(first.account_id), partner_id: m2oId(first.partner_id) ?? false } },
-    });
+    const targetAccount = m2oId(first.account_id) ?? 0;
+    // Also look on the target account: a crash between re-pointing and reconciling leaves the item there,
+    // and picking it up again makes the whole operation safe to repeat.
+    const candidates = await this.searchRead(
+      'account.move.line',
+      [
+        ['move_id', '=', m2oId(line.move_id) ?? 0],
+        ['account_id', 'in', [m2oId(journal?.suspense_account_id) ?? 0, targetAccount]],
+        ['reconciled', '=', false],
+      ],
+      ['account_id'],
+      companyId,
+    );
+    const candidate = candidates.find((c) => m2oId(c.account_id) !== targetAccount) ?? candidates[0];
+    const suspenseId = candidate?.id as number | undefined;
+    if (suspenseId === undefined) throw new ConflictError(`statement line ${input.statementLineId} has no open counterpart item left`);
+    if (m2oId(candidate?.account_id) !== targetAccount) {
+      await this.execute(companyId, {
+        model: 'account.move.line',
+        method: 'write',
+        ids: [suspenseId],
+        params: { vals: { account_id: targetAccount, partner_id: m2oId(first.partner_id) ?? false } },
+      });
+    }
     await this.execute(companyId, { model: 'account.move.line', method: 'reconcile', ids: [suspenseId, ...input.moveLineIds] });
   }
 

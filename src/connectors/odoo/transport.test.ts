@@ -88,3 +88,25 @@ test('sends create values positionally, as Odoo JSON-RPC requires', async () => 
   });
   assert.ok(Array.isArray(ids) && ids.length === 1);
 });
+
+test('finishes a reconciliation that crashed after re-pointing the suspense item', async () => {
+  const { OdooClient } = await import('./client.ts');
+  const { money } = await import('../../domain/index.ts');
+  const client = await OdooClient.connect({ url: sandbox.url, db: sandbox.db, login: sandbox.login, apiKey: sandbox.apiKey }, { timer });
+  const companyId = sandbox.seed.companyId;
+  const [invoice] = await client.listOpenItems(companyId, { kinds: ['out_invoice'] });
+  const created = await client.createStatementLines(companyId, [
+    { journalId: sandbox.seed.bankJournalId, bankAccount: sandbox.seed.bankIban, statementId: 'crash', entryRef: '1', date: '2026-11-22', amount: invoice!.residual, paymentRef: 'x', partnerId: invoice!.partnerId! },
+  ]);
+  const lineId = created.outcomes[0]!.id!;
+  const [open] = await client.listOpenLines(companyId, [invoice!.id]);
+  const [st] = await client.readStatementLines(companyId, [lineId]);
+  const items = (await client.execute(companyId, { model: 'account.move.line', method: 'search_read', params: { domain: [['move_id', '=', st!.moveId]], fields: ['account_id'] } })) as Array<{ id: number; account_id: [number, string] }>;
+  const suspense = items.find((i) => i.account_id[1].includes('Suspense'))!;
+  // The crash: the re-point was committed, the reconcile call never happened.
+  await client.execute(companyId, { model: 'account.move.line', method: 'write', ids: [suspense.id], params: { vals: { account_id: open!.accountId } } });
+  await client.reconcileStatementLine(companyId, { statementLineId: lineId, moveLineIds: [open!.id] });
+  const [paid] = await client.readMoves(companyId, [invoice!.id]);
+  assert.equal(paid!.residual.amount, 0n);
+  assert.equal(money(0n, 'EUR').amount, 0n);
+});
