@@ -105,10 +105,14 @@ function hashKey(key: string): number {
   return h >>> 0;
 }
 
+// Claims a batch in one statement: an event is claimed unless already done, or dead-lettered
+// (a replay delivery bypasses the dead-letter skip). The claim commits with the handler's effects.
 const CLAIM_SQL = `INSERT INTO kontor_consumer_done (consumer, event_id)
-  SELECT $1, $2 WHERE $3::boolean OR NOT EXISTS (
-    SELECT 1 FROM kontor_dead_letters WHERE consumer = $1 AND event_id = $2 AND status = 'dead')
-  ON CONFLICT DO NOTHING`;
+  SELECT $1, d.id FROM unnest($2::text[], $3::boolean[]) AS d(id, replay)
+  WHERE d.replay OR NOT EXISTS (
+    SELECT 1 FROM kontor_dead_letters dl WHERE dl.consumer = $1 AND dl.event_id = d.id AND dl.status = 'dead')
+  ON CONFLICT DO NOTHING
+  RETURNING event_id`;
 
 /** Runs a consumer's deliveries: the part of the runtime that is the same on every bus. */
 export class ConsumerProcessor {
@@ -258,13 +262,14 @@ export class ConsumerProcessor {
   async #attempt(batch: Delivery[], attempt: number): Promise<SettleOutcome[]> {
     const { name } = this.definition;
     return this.#db.transaction(async (tx) => {
+      const claim = await tx.query<{ event_id: string }>(CLAIM_SQL, [name, batch.map((d) => d.event.id), batch.map((d) => d.replay === true)]);
+      const claimed = new Set(claim.rows.map((r) => r.event_id));
       const outcomes: SettleOutcome[] = [];
       for (const d of batch) {
         const replay = d.replay === true;
-        const claimed = await tx.query(CLAIM_SQL, [name, d.event.id, replay]);
-        if (claimed.rowCount === 1) {
-          await this.definition.handle(d.event, { tx, consumer: name, attempt, sequence: d.sequence, replay });
-        }
+        // A duplicate of the same event in one batch (a redelivery) runs once.
+        const mine = claimed.delete(d.event.id);
+        if (mine) await this.definition.handle(d.event, { tx, consumer: name, attempt, sequence: d.sequence, replay });
         if (replay) {
           await tx.query(
             `UPDATE kontor_dead_letters SET status = 'replayed', replayed_at = now(), updated_at = now()
@@ -272,7 +277,7 @@ export class ConsumerProcessor {
             [name, d.event.id],
           );
         }
-        outcomes.push(claimed.rowCount === 1 ? 'done' : 'skipped');
+        outcomes.push(mine ? 'done' : 'skipped');
       }
       return outcomes;
     });

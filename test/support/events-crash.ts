@@ -89,12 +89,12 @@ export async function runCrashScenario(scenario: CrashScenario, options: { kills
     let killsWhileWorking = 0;
     for (let i = 0; i < options.kills; i++) {
       const started = Date.now();
-      const r = await runChild(env, minMs + Math.random() * (maxMs - minMs), 30_000);
+      const r = await runChild(env, minMs + Math.random() * (maxMs - minMs), 120_000);
       if (process.env.CRASH_DEBUG) console.error(`[crash ${scenario}] run ${i}: ready=${r.ready} code=${r.code} ${Date.now() - started} ms ${r.stderr.slice(0, 500)}`);
       if (r.ready) killsWhileWorking++;
       else if (r.code !== null) throw new Error(`crash child exited with ${r.code} before it was ready: ${r.stderr}`);
     }
-    const last = await runChild({ ...env, CRASH_FINISH: '1' }, undefined, 60_000);
+    const last = await runChild({ ...env, CRASH_FINISH: '1' }, undefined, 300_000);
     if (last.code !== 0) throw new Error(`final crash child run failed (${last.code}): ${last.stderr}`);
     const db = scenario === 'embedded-pglite' ? await openPglite({ dataDir: target }) : await openPostgres({ url: target });
     try {

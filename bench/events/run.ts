@@ -1,0 +1,275 @@
+/**
+ * Event backbone benchmark: publish-and-consume BENCH_EVENTS events durably (each consumer doing
+ * one small INSERT) on (a) embedded PGlite, (b) PostgreSQL + in-process bus, (c) PostgreSQL + NATS
+ * JetStream, plus graphile-worker doing the same work on the same PostgreSQL as the baseline.
+ * Throughput = publish everything as fast as possible while consuming; latency = publish-to-effect
+ * at a fixed offered load of BENCH_RATE single-event transactions per second. Prints ONE JSON line.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { Logger, makeWorkerUtils, run as runGraphile } from 'graphile-worker';
+import pg from 'pg';
+import { z } from 'zod';
+import { EventCatalog, publish, publishMany, startEventBus, type EventBusOptions } from '../../src/events/index.ts';
+import { migrate, openPglite, openPostgres, type Db } from '../../src/store/index.ts';
+
+const N = Number(process.env.BENCH_EVENTS ?? 100_000);
+const RATE = Number(process.env.BENCH_RATE ?? 1_000);
+const LATENCY_N = Number(process.env.BENCH_LATENCY_EVENTS ?? 5_000);
+const PUBLISH_BATCH = Number(process.env.BENCH_PUBLISH_BATCH ?? 500);
+const CONSUMER_BATCH = Number(process.env.BENCH_CONSUMER_BATCH ?? 50);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const NATS_URL = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
+const CONFIGS = (process.env.BENCH_CONFIGS ?? 'embedded,postgres,nats,graphile').split(',').map((s) => s.trim());
+
+const TYPE = 'kontor.bench.item.created.v1';
+const catalog = new EventCatalog().register({
+  type: TYPE,
+  version: 1,
+  owner: 'bench',
+  description: 'One item of the benchmark.',
+  schema: z.object({ n: z.number().int() }),
+});
+
+const log = (msg: string) => process.stderr.write(`[bench:events] ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Figures {
+  eventsPerSec: number;
+  seconds: number;
+  latency: { offeredPerSec: number; achievedPerSec: number; p50Ms: number; p99Ms: number; maxMs: number };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** Creates a fresh PostgreSQL database; returns its URL and a dropper. */
+async function createDatabase(tag: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `kontor_bench_${tag}_${process.pid}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const a = new pg.Client({ connectionString: ADMIN_URL });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+/** Fires `count` publishes at `rate` per second without waiting for earlier ones (an open-loop load). */
+async function offerLoad(count: number, rate: number, fire: (i: number) => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  const inFlight: Promise<unknown>[] = [];
+  let i = 0;
+  while (i < count) {
+    const due = Math.min(count, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
+    while (i < due) inFlight.push(fire(i++));
+    await sleep(1);
+  }
+  await Promise.all(inFlight);
+  return count / ((performance.now() - started) / 1000);
+}
+
+async function benchKontor(db: Db, bus: EventBusOptions): Promise<Figures> {
+  await db.exec('CREATE TABLE bench_effects (event_id text NOT NULL, n integer NOT NULL)');
+  const started = new Map<string, number>();
+  const latencies: number[] = [];
+  let settled = 0;
+  let target = N;
+  let reached: () => void = () => undefined;
+  const eventBus = await startEventBus(db, { ...bus, pollIntervalMs: 5_000 });
+  await eventBus.startConsumer({
+    name: 'bench',
+    types: [TYPE],
+    batchSize: CONSUMER_BATCH,
+    concurrency: CONCURRENCY,
+    maxInFlight: 4_096,
+    handle: async (e, { tx }) => {
+      await tx.query('INSERT INTO bench_effects (event_id, n) VALUES ($1, $2)', [e.id, (e.data as { n: number }).n]);
+    },
+    onSettled: (e) => {
+      const t = started.get(e.id);
+      if (t !== undefined) latencies.push(performance.now() - t);
+      if (++settled === target) reached();
+    },
+  });
+  // Throughput: publish everything in batches while the consumer works.
+  let done = new Promise<void>((r) => (reached = r));
+  const t0 = performance.now();
+  for (let i = 0; i < N; i += PUBLISH_BATCH) {
+    const size = Math.min(PUBLISH_BATCH, N - i);
+    await db.transaction((tx) => publishMany(tx, Array.from({ length: size }, (_, j) => ({ type: TYPE, data: { n: i + j } })), { catalog }));
+  }
+  const publishedAt = performance.now();
+  await done;
+  const seconds = (performance.now() - t0) / 1000;
+  log(`  throughput: ${N} events in ${round(seconds, 2)} s (publish ${round((publishedAt - t0) / 1000, 2)} s)`);
+  // Latency: single-event transactions at the offered rate.
+  target = N + LATENCY_N;
+  done = new Promise<void>((r) => (reached = r));
+  const achieved = await offerLoad(LATENCY_N, RATE, (i) => {
+    const id = `lat-${i}`;
+    started.set(id, performance.now());
+    return db.transaction((tx) => publish(tx, { type: TYPE, id, data: { n: N + i } }, { catalog }));
+  });
+  await done;
+  await eventBus.close();
+  const effects = await db.query<{ n: bigint }>('SELECT count(*) AS n FROM bench_effects');
+  if (Number(effects.rows[0]!.n) !== N + LATENCY_N) throw new Error(`expected ${N + LATENCY_N} effects, found ${effects.rows[0]!.n}`);
+  latencies.sort((a, b) => a - b);
+  return {
+    eventsPerSec: Math.round(N / seconds),
+    seconds: round(seconds, 2),
+    latency: { offeredPerSec: RATE, achievedPerSec: Math.round(achieved), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), maxMs: round(latencies.at(-1) ?? NaN) },
+  };
+}
+
+async function benchGraphile(url: string): Promise<Figures> {
+  const setup = new pg.Client({ connectionString: url });
+  await setup.connect();
+  await setup.query('CREATE TABLE bench_effects (event_id text NOT NULL, n integer NOT NULL)');
+  await setup.end();
+  const started = new Map<string, number>();
+  const latencies: number[] = [];
+  let settled = 0;
+  let target = N;
+  let reached: () => void = () => undefined;
+  const runner = await runGraphile({
+    connectionString: url,
+    concurrency: CONCURRENCY,
+    maxPoolSize: CONCURRENCY + 2,
+    noHandleSignals: true,
+    pollInterval: 2_000,
+    logger: new Logger(() => () => undefined),
+    taskList: {
+      bench: async (payload, helpers) => {
+        const p = payload as { id: string; n: number };
+        await helpers.withPgClient((c) => c.query('INSERT INTO bench_effects (event_id, n) VALUES ($1, $2)', [p.id, p.n]));
+      },
+    },
+  });
+  runner.events.on('job:success', ({ job }) => {
+    const p = job.payload as { id: string };
+    const t = started.get(p.id);
+    if (t !== undefined) latencies.push(performance.now() - t);
+    if (++settled === target) reached();
+  });
+  const utils = await makeWorkerUtils({ connectionString: url, logger: new Logger(() => () => undefined) });
+  let done = new Promise<void>((r) => (reached = r));
+  const t0 = performance.now();
+  for (let i = 0; i < N; i += PUBLISH_BATCH) {
+    const size = Math.min(PUBLISH_BATCH, N - i);
+    await utils.addJobs(Array.from({ length: size }, (_, j) => ({ identifier: 'bench', payload: { id: `t-${i + j}`, n: i + j } })));
+  }
+  await done;
+  const seconds = (performance.now() - t0) / 1000;
+  log(`  throughput: ${N} jobs in ${round(seconds, 2)} s`);
+  target = N + LATENCY_N;
+  done = new Promise<void>((r) => (reached = r));
+  const achieved = await offerLoad(LATENCY_N, RATE, (i) => {
+    const id = `lat-${i}`;
+    started.set(id, performance.now());
+    return utils.addJob('bench', { id, n: N + i });
+  });
+  await done;
+  await utils.release();
+  await runner.stop();
+  latencies.sort((a, b) => a - b);
+  return {
+    eventsPerSec: Math.round(N / seconds),
+    seconds: round(seconds, 2),
+    latency: { offeredPerSec: RATE, achievedPerSec: Math.round(achieved), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), maxMs: round(latencies.at(-1) ?? NaN) },
+  };
+}
+
+async function withPostgres<T>(tag: string, fn: (db: Db, url: string) => Promise<T>): Promise<T> {
+  const created = await createDatabase(tag);
+  const db = await openPostgres({ url: created.url, max: CONCURRENCY + 4 });
+  try {
+    await migrate(db);
+    return await fn(db, created.url);
+  } finally {
+    await db.close();
+    await created.drop();
+  }
+}
+
+const results: Record<string, Figures> = {};
+if (CONFIGS.includes('embedded')) {
+  log('(a) embedded PGlite, in-process bus');
+  const dir = mkdtempSync(join(tmpdir(), 'kontor-bench-'));
+  const db = await openPglite({ dataDir: dir });
+  try {
+    await migrate(db);
+    results.embeddedPglite = await benchKontor(db, {});
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (CONFIGS.includes('postgres')) {
+  log('(b) PostgreSQL, in-process bus');
+  results.postgresInProcess = await withPostgres('inproc', (db) => benchKontor(db, {}));
+}
+if (CONFIGS.includes('nats')) {
+  log('(c) PostgreSQL, NATS JetStream');
+  const stream = `KONTOR_BENCH_${process.pid}`;
+  try {
+    results.postgresNats = await withPostgres('nats', (db) =>
+      benchKontor(db, { url: NATS_URL, nats: { stream, subjectPrefix: `kontor_bench_${process.pid}`, ackWaitMs: 30_000 } }),
+    );
+  } finally {
+    const nc = await connect({ servers: NATS_URL });
+    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => undefined);
+    await nc.close();
+  }
+}
+if (CONFIGS.includes('graphile')) {
+  log('baseline: graphile-worker on PostgreSQL');
+  const created = await createDatabase('graphile');
+  try {
+    results.graphileWorker = await benchGraphile(created.url);
+  } finally {
+    await created.drop();
+  }
+}
+
+const g = results.graphileWorker?.eventsPerSec;
+const ratio = (x: Figures | undefined) => (x && g ? round(x.eventsPerSec / g, 2) : null);
+console.log(
+  JSON.stringify({
+    bench: 'events',
+    events: N,
+    latencyEvents: LATENCY_N,
+    offeredPerSec: RATE,
+    publishBatch: PUBLISH_BATCH,
+    consumerBatch: CONSUMER_BATCH,
+    concurrency: CONCURRENCY,
+    results,
+    ratioVsGraphile: { postgresInProcess: ratio(results.postgresInProcess), postgresNats: ratio(results.postgresNats), embeddedPglite: ratio(results.embeddedPglite) },
+    bars: {
+      postgresAtLeast3xGraphile: ratio(results.postgresInProcess) === null ? null : ratio(results.postgresInProcess)! >= 3,
+      postgresP99Under50ms: results.postgresInProcess ? results.postgresInProcess.latency.p99Ms < 50 : null,
+      natsAtLeast10kPerSec: results.postgresNats ? results.postgresNats.eventsPerSec >= 10_000 : null,
+    },
+    machine: { cpus: cpus().length, loadavg: loadavg().map((x) => round(x, 2)) },
+  }),
+);
+process.exit(0);
