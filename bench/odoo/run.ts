@@ -29,11 +29,23 @@ async function measure(client: OdooClient, count: number, work: () => Promise<un
   const start = performance.now();
   await work();
   const ms = performance.now() - start;
-  return { rows: count, ms: Math.round(ms), rowsPerSec: Math.round((count / ms) * 1000 * 10) / 10, roundTrips: client.transport.stats().roundTrips - trips };
+  return {
+    rows: count,
+    ms: Math.round(ms),
+    rowsPerSec: Math.round((count / ms) * 1000 * 10) / 10,
+    roundTrips: client.transport.stats().roundTrips - trips,
+  };
 }
 
-async function runTarget(name: string, credentials: OdooCredentials, bar: boolean): Promise<Record<string, unknown>> {
-  const client = await OdooClient.connect(credentials, { throttle: { ratePerSecond: 0, burst: 1 }, timeoutMs: 600_000 });
+async function runTarget(
+  name: string,
+  credentials: OdooCredentials,
+  bar: boolean,
+): Promise<Record<string, unknown>> {
+  const client = await OdooClient.connect(credentials, {
+    throttle: { ratePerSecond: 0, burst: 1 },
+    timeoutMs: 600_000,
+  });
   const companies = await client.listCompanies();
   let companyId = 0;
   let journalId = 0;
@@ -51,37 +63,70 @@ async function runTarget(name: string, credentials: OdooCredentials, bar: boolea
   const date = new Date().toISOString().slice(0, 10);
   const lines = (kind: string, count: number): StatementLineInput[] =>
     Array.from({ length: count }, (_, i) => ({
-      journalId, bankAccount: `bench-${journalId}`, statementId: `${run}-${kind}`, entryRef: String(i), date,
-      amount: money(BigInt(100 + i), currency), paymentRef: `bench ${kind} ${i}`,
+      journalId,
+      bankAccount: `bench-${journalId}`,
+      statementId: `${run}-${kind}`,
+      entryRef: String(i),
+      date,
+      amount: money(BigInt(100 + i), currency),
+      paymentRef: `bench ${kind} ${i}`,
     }));
   const createDirect = (kind: string): Promise<Phase> =>
     measure(client, rows, () =>
       client.execute(companyId, {
         model: 'account.bank.statement.line',
         method: 'create',
-        params: { vals_list: lines(kind, rows).map((l) => ({ journal_id: l.journalId, date: l.date, payment_ref: l.paymentRef, amount: toOdooNumber(l.amount) })) },
+        params: {
+          vals_list: lines(kind, rows).map((l) => ({
+            journal_id: l.journalId,
+            date: l.date,
+            payment_ref: l.paymentRef,
+            amount: toOdooNumber(l.amount),
+          })),
+        },
       }),
     );
   // The baseline runs before and after the batched write, so drift in the machine's load hits both alike.
   const directBefore = await createDirect('direct-before');
-  const batched = await measure(client, rows, () => client.createStatementLines(companyId, lines('batched', rows)));
+  const batched = await measure(client, rows, () =>
+    client.createStatementLines(companyId, lines('batched', rows)),
+  );
   const directAfter = await createDirect('direct-after');
-  const perRecord = await measure(client, perRecordRows, () => client.createStatementLines(companyId, lines('single', perRecordRows), { batchSize: 1 }));
-  const direct = { rowsPerSec: Math.round(((directBefore.rowsPerSec + directAfter.rowsPerSec) / 2) * 10) / 10, before: directBefore, after: directAfter };
+  const perRecord = await measure(client, perRecordRows, () =>
+    client.createStatementLines(companyId, lines('single', perRecordRows), { batchSize: 1 }),
+  );
+  const direct = {
+    rowsPerSec: Math.round(((directBefore.rowsPerSec + directAfter.rowsPerSec) / 2) * 10) / 10,
+    before: directBefore,
+    after: directAfter,
+  };
   const vsPerRecord = Math.round((batched.rowsPerSec / perRecord.rowsPerSec) * 100) / 100;
   const vsDirect = Math.round((batched.rowsPerSec / direct.rowsPerSec) * 100) / 100;
   return {
-    target: name, version: client.version.serverVersion, protocol: client.transport.protocol, loadAverage: loadavg().map((l) => Math.round(l * 10) / 10),
-    batched, perRecord, direct,
+    target: name,
+    version: client.version.serverVersion,
+    protocol: client.transport.protocol,
+    loadAverage: loadavg().map((l) => Math.round(l * 10) / 10),
+    batched,
+    perRecord,
+    direct,
     ratios: { batchedVsPerRecord: vsPerRecord, batchedVsDirect: vsDirect },
-    ...(bar ? { bar: { batchedVsPerRecordAtLeast4: vsPerRecord >= 4, batchedVsDirectAtLeast0_9: vsDirect >= 0.9 } } : {}),
+    ...(bar
+      ? { bar: { batchedVsPerRecordAtLeast4: vsPerRecord >= 4, batchedVsDirectAtLeast0_9: vsDirect >= 0.9 } }
+      : {}),
   };
 }
 
 const results: Record<string, unknown>[] = [];
 const sandbox = await startSandboxOdoo();
 try {
-  results.push(await runTarget('sandbox', { url: sandbox.url, db: sandbox.db, login: sandbox.login, apiKey: sandbox.apiKey }, false));
+  results.push(
+    await runTarget(
+      'sandbox',
+      { url: sandbox.url, db: sandbox.db, login: sandbox.login, apiKey: sandbox.apiKey },
+      false,
+    ),
+  );
 } finally {
   await sandbox.close();
 }

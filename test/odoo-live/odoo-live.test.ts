@@ -19,5 +19,9 @@ if (ODOO_URL && ODOO_DB && ODOO_USER && (ODOO_API_KEY || ODOO_PASSWORD)) {
     connect: (override = {}) => OdooClient.connect({ ...credentials, ...override }),
   }));
 } else {
-  test('Odoo live contract', { skip: 'set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY or ODOO_PASSWORD to run it' }, () => {});
+  test(
+    'Odoo live contract',
+    { skip: 'set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY or ODOO_PASSWORD to run it' },
+    () => {},
+  );
 }

@@ -29,7 +29,11 @@ export function registerOdooContract(setup: () => Promise<OdooContractTarget>): 
     const run = randomUUID();
     const today = new Date().toISOString().slice(0, 10);
 
-    const line = (entryRef: string, cents: bigint, extra: Partial<StatementLineInput> = {}): StatementLineInput => ({
+    const line = (
+      entryRef: string,
+      cents: bigint,
+      extra: Partial<StatementLineInput> = {},
+    ): StatementLineInput => ({
       journalId: journal.id,
       bankAccount: journal.accountNumber ?? `journal-${journal.id}`,
       statementId: `contract-${run}`,
@@ -66,11 +70,14 @@ export function registerOdooContract(setup: () => Promise<OdooContractTarget>): 
     });
 
     test('refuses bad credentials with a non-retryable ODOO_ACCESS_DENIED', async () => {
-      await assert.rejects(target.connect({ apiKey: 'not-a-valid-key', password: 'not-a-valid-key' }), (error: AppError) => {
-        assert.equal(error.code, ErrorCodes.ODOO_ACCESS_DENIED);
-        assert.equal(error.retryable, false);
-        return true;
-      });
+      await assert.rejects(
+        target.connect({ apiKey: 'not-a-valid-key', password: 'not-a-valid-key' }),
+        (error: AppError) => {
+          assert.equal(error.code, ErrorCodes.ODOO_ACCESS_DENIED);
+          assert.equal(error.retryable, false);
+          return true;
+        },
+      );
     });
 
     test('reads reference data with named fields only', async () => {
@@ -79,7 +86,9 @@ export function registerOdooContract(setup: () => Promise<OdooContractTarget>): 
       const currencies = await client.listCurrencies(companyId);
       assert.ok(currencies.some((c) => c.code === journal.currency));
       const rates = await client.listCurrencyRates(companyId);
-      assert.ok(rates.every((r) => /^\d+(\.\d+)?(e-?\d+)?$/.test(r.rate) && /^\d{4}-\d{2}-\d{2}$/.test(r.date)));
+      assert.ok(
+        rates.every((r) => /^\d+(\.\d+)?(e-?\d+)?$/.test(r.rate) && /^\d{4}-\d{2}-\d{2}$/.test(r.date)),
+      );
       const partners = await client.listPartners(companyId, { limit: 5 });
       assert.ok(partners.length > 0 && partners.every((p) => typeof p.name === 'string'));
       assert.deepEqual(Object.keys(partners[0]!).sort(), ['email', 'id', 'isCompany', 'name', 'vat']);
@@ -102,7 +111,9 @@ export function registerOdooContract(setup: () => Promise<OdooContractTarget>): 
         assert.ok(item.residual.amount <= item.total.amount);
         assert.ok(['out_invoice', 'in_invoice', 'out_refund', 'in_refund'].includes(item.kind));
       }
-      assert.ok(items.some((i) => i.kind === 'out_invoice' && i.partnerId !== undefined && i.dueDate !== undefined));
+      assert.ok(
+        items.some((i) => i.kind === 'out_invoice' && i.partnerId !== undefined && i.dueDate !== undefined),
+      );
     });
 
     test('writes statement lines in batches and a re-sent batch creates nothing new', async () => {
@@ -114,10 +125,19 @@ export function registerOdooContract(setup: () => Promise<OdooContractTarget>): 
       const second = await client.createStatementLines(companyId, lines, { batchSize: 2 });
       assert.equal(second.created, 0);
       assert.equal(second.existing, 5);
-      assert.deepEqual(second.outcomes.map((o) => o.id), first.outcomes.map((o) => o.id));
+      assert.deepEqual(
+        second.outcomes.map((o) => o.id),
+        first.outcomes.map((o) => o.id),
+      );
       assert.equal(await client.countStatementLines(companyId, journal.id), count);
-      const read = await client.readStatementLines(companyId, first.outcomes.map((o) => o.id!));
-      assert.deepEqual(read.map((r) => r.amount.amount), [1001n, 1002n, 1003n, 1004n, 1005n]);
+      const read = await client.readStatementLines(
+        companyId,
+        first.outcomes.map((o) => o.id!),
+      );
+      assert.deepEqual(
+        read.map((r) => r.amount.amount),
+        [1001n, 1002n, 1003n, 1004n, 1005n],
+      );
       assert.ok(read.every((r) => r.journalId === journal.id && !r.isReconciled));
     });
 
@@ -127,13 +147,21 @@ export function registerOdooContract(setup: () => Promise<OdooContractTarget>): 
       // The "crash": the first half reached Odoo, then the process died before recording the answer.
       const partial = await client.createStatementLines(companyId, lines.slice(0, 3));
       const replay = await client.createStatementLines(companyId, lines);
-      assert.deepEqual(replay.outcomes.map((o) => o.status), ['existing', 'existing', 'existing', 'created', 'created', 'created']);
-      assert.deepEqual(replay.outcomes.slice(0, 3).map((o) => o.id), partial.outcomes.map((o) => o.id));
+      assert.deepEqual(
+        replay.outcomes.map((o) => o.status),
+        ['existing', 'existing', 'existing', 'created', 'created', 'created'],
+      );
+      assert.deepEqual(
+        replay.outcomes.slice(0, 3).map((o) => o.id),
+        partial.outcomes.map((o) => o.id),
+      );
       assert.equal(await client.countStatementLines(companyId, journal.id), before + 6);
     });
 
     test('isolates an invalid record of a batch and keeps the rest', async () => {
-      const lines = [1n, 2n, 3n, 4n, 5n].map((n) => line(`bad-${n}`, 3000n + n, n === 3n ? { partnerId: 999_999_999 } : {}));
+      const lines = [1n, 2n, 3n, 4n, 5n].map((n) =>
+        line(`bad-${n}`, 3000n + n, n === 3n ? { partnerId: 999_999_999 } : {}),
+      );
       const result = await client.createStatementLines(companyId, lines, { batchSize: 5 });
       assert.equal(result.created, 4);
       assert.equal(result.failed, 1);
@@ -147,7 +175,9 @@ export function registerOdooContract(setup: () => Promise<OdooContractTarget>): 
     });
 
     test('creates and posts payments idempotently', async () => {
-      const [partner] = (await client.listOpenItems(companyId, { kinds: ['in_invoice'] })).filter((i) => i.partnerId !== undefined);
+      const [partner] = (await client.listOpenItems(companyId, { kinds: ['in_invoice'] })).filter(
+        (i) => i.partnerId !== undefined,
+      );
       assert.ok(partner, 'the target needs an open vendor bill');
       const input = {
         key: `contract-${run}-pay-1`,
@@ -171,21 +201,38 @@ export function registerOdooContract(setup: () => Promise<OdooContractTarget>): 
 
     test('reconciles a statement line with an open invoice and undoes it', async () => {
       const invoices = await client.listOpenItems(companyId, { kinds: ['out_invoice'] });
-      const invoice = invoices.find((i) => i.partnerId !== undefined && i.residual.currency === journal.currency && i.residual.amount === i.total.amount);
+      const invoice = invoices.find(
+        (i) =>
+          i.partnerId !== undefined &&
+          i.residual.currency === journal.currency &&
+          i.residual.amount === i.total.amount,
+      );
       assert.ok(invoice, 'the target needs an unpaid customer invoice in the journal currency');
       const created = await client.createStatementLines(companyId, [
-        line(`rec-${invoice.id}`, invoice.residual.amount, { partnerId: invoice.partnerId!, paymentRef: invoice.paymentReference ?? invoice.name }),
+        line(`rec-${invoice.id}`, invoice.residual.amount, {
+          partnerId: invoice.partnerId!,
+          paymentRef: invoice.paymentReference ?? invoice.name,
+        }),
       ]);
       const statementLineId = created.outcomes[0]!.id!;
       const openLines = await client.listOpenLines(companyId, [invoice.id]);
       assert.ok(openLines.length > 0);
-      await client.reconcileStatementLine(companyId, { statementLineId, moveLineIds: openLines.map((l) => l.id) });
+      await client.reconcileStatementLine(companyId, {
+        statementLineId,
+        moveLineIds: openLines.map((l) => l.id),
+      });
       const [paid] = await client.readMoves(companyId, [invoice.id]);
       assert.equal(paid!.residual.amount, 0n);
       assert.ok(['paid', 'in_payment'].includes(paid!.paymentState), paid!.paymentState);
       const [reconciled] = await client.readStatementLines(companyId, [statementLineId]);
       assert.equal(reconciled!.isReconciled, true);
-      await assert.rejects(client.reconcileStatementLine(companyId, { statementLineId, moveLineIds: openLines.map((l) => l.id) }), (e: AppError) => e.code === ErrorCodes.CONFLICT);
+      await assert.rejects(
+        client.reconcileStatementLine(companyId, {
+          statementLineId,
+          moveLineIds: openLines.map((l) => l.id),
+        }),
+        (e: AppError) => e.code === ErrorCodes.CONFLICT,
+      );
 
       await client.undoReconciliation(companyId, statementLineId);
       const [reopened] = await client.readMoves(companyId, [invoice.id]);
@@ -211,10 +258,17 @@ export function registerOdooContract(setup: () => Promise<OdooContractTarget>): 
       const ownItems = new Set((await client.listOpenItems(companyId)).map((i) => i.id));
       assert.ok((await client.listOpenItems(other.id)).every((i) => !ownItems.has(i.id)));
       await assert.rejects(
-        client.execute(companyId, { model: 'account.journal', method: 'read', ids: [theirJournal.id], params: { fields: ['name'] } }),
+        client.execute(companyId, {
+          model: 'account.journal',
+          method: 'read',
+          ids: [theirJournal.id],
+          params: { fields: ['name'] },
+        }),
         (e: AppError) => e.code === ErrorCodes.ODOO_ACCESS_ERROR && !e.retryable,
       );
-      const crossed = await client.createStatementLines(companyId, [line('cross-company', 500n, { journalId: theirJournal.id })]);
+      const crossed = await client.createStatementLines(companyId, [
+        line('cross-company', 500n, { journalId: theirJournal.id }),
+      ]);
       assert.equal(crossed.failed, 1);
       assert.equal(crossed.created, 0);
     });

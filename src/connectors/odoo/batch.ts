@@ -57,15 +57,24 @@ interface LoadAnswer {
  * Writes rows in batches: rows whose external id already exists are returned as they are, the rest go
  * through one `load` call per batch, so each record and its external id commit together.
  */
-export async function loadInBatches(transport: OdooTransport, input: LoadBatchesInput): Promise<BatchWriteResult> {
+export async function loadInBatches(
+  transport: OdooTransport,
+  input: LoadBatchesInput,
+): Promise<BatchWriteResult> {
   const size = Math.max(1, input.batchSize ?? 200);
   const outcomes: WriteOutcome[] = [];
   for (let start = 0; start < input.rows.length; start += size) {
     const chunk = input.rows.slice(start, start + size).map((row, i) => ({ row, index: start + i }));
-    const existing = await findExternalIds(transport, input.model, chunk.map((c) => c.row.externalId), input.context);
+    const existing = await findExternalIds(
+      transport,
+      input.model,
+      chunk.map((c) => c.row.externalId),
+      input.context,
+    );
     const missing = chunk.filter((c) => {
       const id = existing.get(c.row.externalId);
-      if (id !== undefined) outcomes.push({ index: c.index, externalId: c.row.externalId, status: 'existing', id });
+      if (id !== undefined)
+        outcomes.push({ index: c.index, externalId: c.row.externalId, status: 'existing', id });
       return id === undefined;
     });
     if (missing.length > 0) outcomes.push(...(await loadWithSplit(transport, input, missing)));
@@ -97,7 +106,14 @@ export async function findExternalIds(
     const rows = (await transport.call({
       model: 'ir.model.data',
       method: 'search_read',
-      params: { domain: [['module', '=', module], ['model', '=', model], ['name', 'in', names]], fields: ['name', 'res_id'] },
+      params: {
+        domain: [
+          ['module', '=', module],
+          ['model', '=', model],
+          ['name', 'in', names],
+        ],
+        fields: ['name', 'res_id'],
+      },
       context,
     })) as Array<{ name: string; res_id: number }>;
     for (const row of rows) found.set(`${module}.${row.name}`, row.res_id);
@@ -125,7 +141,12 @@ async function loadWithSplit(
     const errors = (answer.messages ?? []).filter((m) => m.type === 'error');
     if (errors.length === 0 && Array.isArray(answer.ids) && answer.ids.length === items.length) {
       const ids = answer.ids;
-      return items.map((c, i) => ({ index: c.index, externalId: c.row.externalId, status: 'created', id: ids[i] }));
+      return items.map((c, i) => ({
+        index: c.index,
+        externalId: c.row.externalId,
+        status: 'created',
+        id: ids[i],
+      }));
     }
     problem = errors.map((m) => m.message).join('; ') || 'Odoo load returned no ids';
   } catch (error) {

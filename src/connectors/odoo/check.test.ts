@@ -4,12 +4,28 @@ import type { OdooBankJournal } from './client.ts';
 import { mapBankAccountsToJournals, readOdooCredentials } from './check.ts';
 import { createRfReference } from './sandbox/index.ts';
 
-const journal = (id: number, code: string, accountNumber: string | undefined, currency = 'EUR'): OdooBankJournal => ({
-  id, name: code, code, companyId: 1, currency, bankAccountId: accountNumber ? id : undefined, accountNumber, suspenseAccountId: 9,
+const journal = (
+  id: number,
+  code: string,
+  accountNumber: string | undefined,
+  currency = 'EUR',
+): OdooBankJournal => ({
+  id,
+  name: code,
+  code,
+  companyId: 1,
+  currency,
+  bankAccountId: accountNumber ? id : undefined,
+  accountNumber,
+  suspenseAccountId: 9,
 });
 
 test('maps configured bank accounts to journals by IBAN and currency', () => {
-  const journals = [journal(6, 'BNK1', 'DE89 3704 0044 0532 0130 00'), journal(7, 'BNK2', 'NL91ABNA0417164300', 'USD'), journal(8, 'CSH', undefined)];
+  const journals = [
+    journal(6, 'BNK1', 'DE89 3704 0044 0532 0130 00'),
+    journal(7, 'BNK2', 'NL91ABNA0417164300', 'USD'),
+    journal(8, 'CSH', undefined),
+  ];
   const result = mapBankAccountsToJournals(
     [
       { iban: 'DE89370400440532013000', currency: 'EUR' },
@@ -25,13 +41,19 @@ test('maps configured bank accounts to journals by IBAN and currency', () => {
 });
 
 test('reports an IBAN held by two journals as ambiguous', () => {
-  const [m] = mapBankAccountsToJournals([{ iban: 'DE89370400440532013000', currency: 'EUR' }], [journal(1, 'A', 'DE89370400440532013000'), journal(2, 'B', 'DE89370400440532013000')]);
+  const [m] = mapBankAccountsToJournals(
+    [{ iban: 'DE89370400440532013000', currency: 'EUR' }],
+    [journal(1, 'A', 'DE89370400440532013000'), journal(2, 'B', 'DE89370400440532013000')],
+  );
   assert.match(m!.problem ?? '', /2 journals/);
 });
 
 test('reads credentials only when they are complete', () => {
   assert.equal(readOdooCredentials({ ODOO_URL: 'http://x' }), undefined);
-  assert.deepEqual(readOdooCredentials({ ODOO_URL: 'http://x', ODOO_DB: 'd', ODOO_USER: 'u', ODOO_PASSWORD: 'p' }), { url: 'http://x', db: 'd', login: 'u', password: 'p' });
+  assert.deepEqual(
+    readOdooCredentials({ ODOO_URL: 'http://x', ODOO_DB: 'd', ODOO_USER: 'u', ODOO_PASSWORD: 'p' }),
+    { url: 'http://x', db: 'd', login: 'u', password: 'p' },
+  );
 });
 
 test('builds ISO 11649 references with valid check digits', () => {

@@ -29,17 +29,31 @@ export interface OdooCheckReport {
 const normalise = (value: string): string => value.replace(/[\s-]+/g, '').toUpperCase();
 
 /** Maps each configured bank account to the bank journal holding the same IBAN in the same currency. */
-export function mapBankAccountsToJournals(accounts: readonly ConfiguredBankAccount[], journals: readonly OdooBankJournal[]): JournalMapping[] {
+export function mapBankAccountsToJournals(
+  accounts: readonly ConfiguredBankAccount[],
+  journals: readonly OdooBankJournal[],
+): JournalMapping[] {
   return accounts.map((account) => {
     const iban = normalise(account.iban);
-    const candidates = journals.filter((j) => j.accountNumber !== undefined && normalise(j.accountNumber) === iban);
-    if (candidates.length === 0) return { account, journal: undefined, problem: 'no Odoo bank journal has this IBAN' };
+    const candidates = journals.filter(
+      (j) => j.accountNumber !== undefined && normalise(j.accountNumber) === iban,
+    );
+    if (candidates.length === 0)
+      return { account, journal: undefined, problem: 'no Odoo bank journal has this IBAN' };
     if (candidates.length > 1) {
-      return { account, journal: undefined, problem: `${candidates.length} journals have this IBAN (${candidates.map((j) => j.code).join(', ')})` };
+      return {
+        account,
+        journal: undefined,
+        problem: `${candidates.length} journals have this IBAN (${candidates.map((j) => j.code).join(', ')})`,
+      };
     }
     const journal = candidates[0]!;
     if (journal.currency !== account.currency.toUpperCase()) {
-      return { account, journal, problem: `journal ${journal.code} books in ${journal.currency}, the account is in ${account.currency}` };
+      return {
+        account,
+        journal,
+        problem: `journal ${journal.code} books in ${journal.currency}, the account is in ${account.currency}`,
+      };
     }
     return { account, journal, problem: undefined };
   });
@@ -60,16 +74,27 @@ export async function checkOdooConnection(
 ): Promise<OdooCheckReport> {
   const sandbox = credentials ? undefined : await startSandboxOdoo();
   try {
-    const target = credentials ?? { url: sandbox!.url, db: sandbox!.db, login: sandbox!.login, apiKey: sandbox!.apiKey };
+    const target = credentials ?? {
+      url: sandbox!.url,
+      db: sandbox!.db,
+      login: sandbox!.login,
+      apiKey: sandbox!.apiKey,
+    };
     const client = await OdooClient.connect(target, options);
     const companies = [];
-    for (const company of await client.listCompanies()) companies.push({ company, journals: await client.listBankJournals(company.id) });
+    for (const company of await client.listCompanies())
+      companies.push({ company, journals: await client.listBankJournals(company.id) });
     return {
-      target: credentials ? `${credentials.url} (db ${credentials.db}, user ${credentials.login})` : 'sandbox Odoo (no ODOO_URL configured)',
+      target: credentials
+        ? `${credentials.url} (db ${credentials.db}, user ${credentials.login})`
+        : 'sandbox Odoo (no ODOO_URL configured)',
       version: client.version.serverVersion,
       protocol: client.transport.protocol,
       companies,
-      mappings: mapBankAccountsToJournals(accounts, companies.flatMap((c) => c.journals)),
+      mappings: mapBankAccountsToJournals(
+        accounts,
+        companies.flatMap((c) => c.journals),
+      ),
     };
   } finally {
     await sandbox?.close();
@@ -83,12 +108,16 @@ export function formatOdooCheckReport(report: OdooCheckReport): string {
     out.push(`  company ${company.id} ${company.name} (${company.currency})`);
     if (journals.length === 0) out.push('    no bank journals');
     for (const j of journals) {
-      out.push(`    bank journal ${j.id} ${j.code} "${j.name}" ${j.currency} ${j.accountNumber ? maskIban(j.accountNumber) : 'no bank account'}`);
+      out.push(
+        `    bank journal ${j.id} ${j.code} "${j.name}" ${j.currency} ${j.accountNumber ? maskIban(j.accountNumber) : 'no bank account'}`,
+      );
     }
   }
   for (const m of report.mappings) {
     const what = `${maskIban(m.account.iban)} ${m.account.currency}`;
-    out.push(m.problem ? `  ✗ ${what}: ${m.problem}` : `  ✓ ${what} → journal ${m.journal!.id} ${m.journal!.code}`);
+    out.push(
+      m.problem ? `  ✗ ${what}: ${m.problem}` : `  ✓ ${what} → journal ${m.journal!.id} ${m.journal!.code}`,
+    );
   }
   return out.join('\n');
 }

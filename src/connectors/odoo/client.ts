@@ -2,7 +2,13 @@
 import { ConflictError, ErrorCodes, type Money, NotFoundError, ValidationError } from '../../domain/index.ts';
 import { fromOdooAmount, toOdooDecimal } from './amounts.ts';
 import { type BatchWriteResult, createExternalId, loadInBatches } from './batch.ts';
-import { type OdooCall, type OdooCredentials, OdooTransport, type OdooTransportOptions, type OdooVersion } from './transport.ts';
+import {
+  type OdooCall,
+  type OdooCredentials,
+  OdooTransport,
+  type OdooTransportOptions,
+  type OdooVersion,
+} from './transport.ts';
 
 /** A company (legal entity) the user may work in. */
 export interface OdooCompany {
@@ -146,11 +152,29 @@ export interface WriteOptions {
 }
 
 const openItemFields = [
-  'name', 'move_type', 'state', 'payment_state', 'partner_id', 'currency_id', 'amount_total', 'amount_residual',
-  'payment_reference', 'ref', 'invoice_date', 'invoice_date_due',
+  'name',
+  'move_type',
+  'state',
+  'payment_state',
+  'partner_id',
+  'currency_id',
+  'amount_total',
+  'amount_residual',
+  'payment_reference',
+  'ref',
+  'invoice_date',
+  'invoice_date_due',
 ];
 const statementLineFields = [
-  'move_id', 'journal_id', 'date', 'payment_ref', 'amount', 'currency_id', 'partner_id', 'is_reconciled', 'amount_residual',
+  'move_id',
+  'journal_id',
+  'date',
+  'payment_ref',
+  'amount',
+  'currency_id',
+  'partner_id',
+  'is_reconciled',
+  'amount_residual',
 ];
 
 /** A connected Odoo client; create it with {@link OdooClient.connect}. */
@@ -160,7 +184,10 @@ export class OdooClient {
   private constructor(readonly transport: OdooTransport) {}
 
   /** Connects and authenticates; throws ODOO_ACCESS_DENIED on bad credentials. */
-  static async connect(credentials: OdooCredentials, options: OdooTransportOptions = {}): Promise<OdooClient> {
+  static async connect(
+    credentials: OdooCredentials,
+    options: OdooTransportOptions = {},
+  ): Promise<OdooClient> {
     return new OdooClient(await OdooTransport.connect(credentials, options));
   }
 
@@ -183,15 +210,29 @@ export class OdooClient {
   async listCompanies(): Promise<OdooCompany[]> {
     if (!this.companies) {
       const rows = await this.searchRead('res.company', [], ['name', 'currency_id'], undefined);
-      this.companies = rows.map((r) => ({ id: r.id as number, name: r.name as string, currency: m2oName(r.currency_id) ?? '' }));
+      this.companies = rows.map((r) => ({
+        id: r.id as number,
+        name: r.name as string,
+        currency: m2oName(r.currency_id) ?? '',
+      }));
     }
     return this.companies;
   }
 
   /** Active currencies. */
   async listCurrencies(companyId: number): Promise<OdooCurrency[]> {
-    const rows = await this.searchRead('res.currency', [['active', '=', true]], ['name', 'symbol', 'decimal_places'], companyId);
-    return rows.map((r) => ({ id: r.id as number, code: r.name as string, symbol: r.symbol as string, decimalPlaces: r.decimal_places as number }));
+    const rows = await this.searchRead(
+      'res.currency',
+      [['active', '=', true]],
+      ['name', 'symbol', 'decimal_places'],
+      companyId,
+    );
+    return rows.map((r) => ({
+      id: r.id as number,
+      code: r.name as string,
+      symbol: r.symbol as string,
+      decimalPlaces: r.decimal_places as number,
+    }));
   }
 
   /** Exchange rates of the company, newest first (a rate is a ratio, not an amount, so it stays decimal text). */
@@ -199,16 +240,34 @@ export class OdooClient {
     const rows = (await this.transport.call({
       model: 'res.currency.rate',
       method: 'search_read',
-      params: { domain: ['|', ['company_id', '=', false], ['company_id', '=', companyId]], fields: ['name', 'rate', 'currency_id'], order: 'name desc, id desc', limit: options.limit ?? 200 },
+      params: {
+        domain: ['|', ['company_id', '=', false], ['company_id', '=', companyId]],
+        fields: ['name', 'rate', 'currency_id'],
+        order: 'name desc, id desc',
+        limit: options.limit ?? 200,
+      },
       context: this.contextFor(companyId),
     })) as Row[];
-    return rows.map((r) => ({ currency: m2oName(r.currency_id) ?? '', date: r.name as string, rate: String(r.rate as number) }));
+    return rows.map((r) => ({
+      currency: m2oName(r.currency_id) ?? '',
+      date: r.name as string,
+      rate: String(r.rate as number),
+    }));
   }
 
   /** Partners visible in the company, optionally only the given ids. */
-  async listPartners(companyId: number, options: { ids?: number[]; limit?: number } = {}): Promise<OdooPartner[]> {
+  async listPartners(
+    companyId: number,
+    options: { ids?: number[]; limit?: number } = {},
+  ): Promise<OdooPartner[]> {
     const domain = options.ids ? [['id', 'in', options.ids]] : [];
-    const rows = await this.searchRead('res.partner', domain, ['name', 'is_company', 'vat', 'email'], companyId, options.limit);
+    const rows = await this.searchRead(
+      'res.partner',
+      domain,
+      ['name', 'is_company', 'vat', 'email'],
+      companyId,
+      options.limit,
+    );
     return rows.map((r) => ({
       id: r.id as number,
       name: r.name as string,
@@ -219,9 +278,17 @@ export class OdooClient {
   }
 
   /** Bank accounts of partners (`res.partner.bank`). */
-  async listPartnerBanks(companyId: number, options: { partnerIds?: number[] } = {}): Promise<OdooPartnerBank[]> {
+  async listPartnerBanks(
+    companyId: number,
+    options: { partnerIds?: number[] } = {},
+  ): Promise<OdooPartnerBank[]> {
     const domain = options.partnerIds ? [['partner_id', 'in', options.partnerIds]] : [];
-    const rows = await this.searchRead('res.partner.bank', domain, ['acc_number', 'partner_id', 'currency_id'], companyId);
+    const rows = await this.searchRead(
+      'res.partner.bank',
+      domain,
+      ['acc_number', 'partner_id', 'currency_id'],
+      companyId,
+    );
     return rows.map((r) => ({
       id: r.id as number,
       partnerId: m2oId(r.partner_id) ?? 0,
@@ -235,7 +302,10 @@ export class OdooClient {
     const company = await this.requireCompany(companyId);
     const rows = await this.searchRead(
       'account.journal',
-      [['type', '=', 'bank'], ['company_id', '=', companyId]],
+      [
+        ['type', '=', 'bank'],
+        ['company_id', '=', companyId],
+      ],
       ['name', 'code', 'company_id', 'currency_id', 'bank_account_id', 'suspense_account_id'],
       companyId,
     );
@@ -278,11 +348,19 @@ export class OdooClient {
       ['name', 'code', 'plan_id'],
       companyId,
     );
-    return rows.map((r) => ({ id: r.id as number, name: r.name as string, code: str(r.code), planId: m2oId(r.plan_id) }));
+    return rows.map((r) => ({
+      id: r.id as number,
+      name: r.name as string,
+      code: str(r.code),
+      planId: m2oId(r.plan_id),
+    }));
   }
 
   /** Posted invoices, bills and refunds with something left to pay. */
-  async listOpenItems(companyId: number, options: { partnerIds?: number[]; kinds?: OpenItemKind[] } = {}): Promise<OdooOpenItem[]> {
+  async listOpenItems(
+    companyId: number,
+    options: { partnerIds?: number[]; kinds?: OpenItemKind[] } = {},
+  ): Promise<OdooOpenItem[]> {
     const domain: unknown[] = [
       ['state', '=', 'posted'],
       ['move_type', 'in', options.kinds ?? ['out_invoice', 'in_invoice', 'out_refund', 'in_refund']],
@@ -296,7 +374,12 @@ export class OdooClient {
 
   /** Invoices or bills by id, whatever their state (e.g. to see a residual after reconciliation). */
   async readMoves(companyId: number, ids: number[]): Promise<OdooOpenItem[]> {
-    const rows = (await this.execute(companyId, { model: 'account.move', method: 'read', ids, params: { fields: openItemFields } })) as Row[];
+    const rows = (await this.execute(companyId, {
+      model: 'account.move',
+      method: 'read',
+      ids,
+      params: { fields: openItemFields },
+    })) as Row[];
     return rows.map(toOpenItem);
   }
 
@@ -322,10 +405,23 @@ export class OdooClient {
   }
 
   /** Writes statement lines idempotently: same input twice gives the same ids and no new records. */
-  async createStatementLines(companyId: number, lines: StatementLineInput[], options: WriteOptions = {}): Promise<BatchWriteResult> {
+  async createStatementLines(
+    companyId: number,
+    lines: StatementLineInput[],
+    options: WriteOptions = {},
+  ): Promise<BatchWriteResult> {
     return loadInBatches(this.transport, {
       model: 'account.bank.statement.line',
-      fields: ['journal_id/.id', 'date', 'payment_ref', 'amount', 'partner_id/.id', 'partner_name', 'account_number', 'transaction_type'],
+      fields: [
+        'journal_id/.id',
+        'date',
+        'payment_ref',
+        'amount',
+        'partner_id/.id',
+        'partner_name',
+        'account_number',
+        'transaction_type',
+      ],
       rows: lines.map((l) => ({
         externalId: statementLineExternalId(l),
         values: [
@@ -378,11 +474,24 @@ export class OdooClient {
   }
 
   /** Creates payments idempotently and posts the ones still in draft. */
-  async createPayments(companyId: number, payments: PaymentInput[], options: WriteOptions = {}): Promise<BatchWriteResult> {
+  async createPayments(
+    companyId: number,
+    payments: PaymentInput[],
+    options: WriteOptions = {},
+  ): Promise<BatchWriteResult> {
     const memoField = this.version.major >= 18 ? 'memo' : 'ref';
     const result = await loadInBatches(this.transport, {
       model: 'account.payment',
-      fields: ['payment_type', 'partner_type', 'partner_id/.id', 'journal_id/.id', 'amount', 'currency_id/.id', 'date', memoField],
+      fields: [
+        'payment_type',
+        'partner_type',
+        'partner_id/.id',
+        'journal_id/.id',
+        'amount',
+        'currency_id/.id',
+        'date',
+        memoField,
+      ],
       rows: await Promise.all(
         payments.map(async (p) => ({
           externalId: createExternalId('pay', [p.key]),
@@ -403,8 +512,11 @@ export class OdooClient {
     });
     const ids = result.outcomes.flatMap((o) => (o.id === undefined ? [] : [o.id]));
     if (ids.length > 0) {
-      const drafts = (await this.readPayments(companyId, ids)).filter((p) => p.state === 'draft').map((p) => p.id);
-      if (drafts.length > 0) await this.execute(companyId, { model: 'account.payment', method: 'action_post', ids: drafts });
+      const drafts = (await this.readPayments(companyId, ids))
+        .filter((p) => p.state === 'draft')
+        .map((p) => p.id);
+      if (drafts.length > 0)
+        await this.execute(companyId, { model: 'account.payment', method: 'action_post', ids: drafts });
     }
     return result;
   }
@@ -429,16 +541,24 @@ export class OdooClient {
    * Reconciles a statement line with open journal items the Community way (ADR 0004): the line's
    * suspense item is re-pointed to the items' receivable/payable account and partner, then reconciled.
    */
-  async reconcileStatementLine(companyId: number, input: { statementLineId: number; moveLineIds: number[] }): Promise<void> {
-    if (input.moveLineIds.length === 0) throw new ValidationError('reconciliation needs at least one journal item');
+  async reconcileStatementLine(
+    companyId: number,
+    input: { statementLineId: number; moveLineIds: number[] },
+  ): Promise<void> {
+    if (input.moveLineIds.length === 0)
+      throw new ValidationError('reconciliation needs at least one journal item');
     const [line] = (await this.execute(companyId, {
       model: 'account.bank.statement.line',
       method: 'read',
       ids: [input.statementLineId],
       params: { fields: ['move_id', 'journal_id', 'is_reconciled'] },
     })) as Row[];
-    if (!line) throw new NotFoundError(`statement line ${input.statementLineId} not found`, { code: ErrorCodes.ODOO_MISSING_RECORD });
-    if (line.is_reconciled === true) throw new ConflictError(`statement line ${input.statementLineId} is already reconciled`);
+    if (!line)
+      throw new NotFoundError(`statement line ${input.statementLineId} not found`, {
+        code: ErrorCodes.ODOO_MISSING_RECORD,
+      });
+    if (line.is_reconciled === true)
+      throw new ConflictError(`statement line ${input.statementLineId} is already reconciled`);
     const [journal] = (await this.execute(companyId, {
       model: 'account.journal',
       method: 'read',
@@ -453,8 +573,10 @@ export class OdooClient {
     })) as Row[];
     const accounts = new Set(targets.map((t) => m2oId(t.account_id)));
     const first = targets[0];
-    if (!first || accounts.size !== 1) throw new ValidationError('the journal items must share one receivable or payable account');
-    if (targets.some((t) => t.reconciled === true)) throw new ConflictError('a journal item is already reconciled');
+    if (!first || accounts.size !== 1)
+      throw new ValidationError('the journal items must share one receivable or payable account');
+    if (targets.some((t) => t.reconciled === true))
+      throw new ConflictError('a journal item is already reconciled');
     const targetAccount = m2oId(first.account_id) ?? 0;
     // Also look on the target account: a crash between re-pointing and reconciling leaves the item there,
     // and picking it up again makes the whole operation safe to repeat.
@@ -470,7 +592,8 @@ export class OdooClient {
     );
     const candidate = candidates.find((c) => m2oId(c.account_id) !== targetAccount) ?? candidates[0];
     const suspenseId = candidate?.id as number | undefined;
-    if (suspenseId === undefined) throw new ConflictError(`statement line ${input.statementLineId} has no open counterpart item left`);
+    if (suspenseId === undefined)
+      throw new ConflictError(`statement line ${input.statementLineId} has no open counterpart item left`);
     if (m2oId(candidate?.account_id) !== targetAccount) {
       await this.execute(companyId, {
         model: 'account.move.line',
@@ -479,12 +602,20 @@ export class OdooClient {
         params: { vals: { account_id: targetAccount, partner_id: m2oId(first.partner_id) ?? false } },
       });
     }
-    await this.execute(companyId, { model: 'account.move.line', method: 'reconcile', ids: [suspenseId, ...input.moveLineIds] });
+    await this.execute(companyId, {
+      model: 'account.move.line',
+      method: 'reconcile',
+      ids: [suspenseId, ...input.moveLineIds],
+    });
   }
 
   /** Undoes the reconciliation of a statement line; its suspense item comes back. */
   async undoReconciliation(companyId: number, statementLineId: number): Promise<void> {
-    await this.execute(companyId, { model: 'account.bank.statement.line', method: 'action_undo_reconciliation', ids: [statementLineId] });
+    await this.execute(companyId, {
+      model: 'account.bank.statement.line',
+      method: 'action_undo_reconciliation',
+      ids: [statementLineId],
+    });
   }
 
   private contextFor(companyId: number): Record<string, unknown> {
@@ -492,7 +623,13 @@ export class OdooClient {
     return { allowed_company_ids: [companyId] };
   }
 
-  private async searchRead(model: string, domain: unknown[], fields: string[], companyId: number | undefined, limit?: number): Promise<Row[]> {
+  private async searchRead(
+    model: string,
+    domain: unknown[],
+    fields: string[],
+    companyId: number | undefined,
+    limit?: number,
+  ): Promise<Row[]> {
     return (await this.transport.call({
       model,
       method: 'search_read',
@@ -503,7 +640,10 @@ export class OdooClient {
 
   private async requireCompany(companyId: number): Promise<OdooCompany> {
     const company = (await this.listCompanies()).find((c) => c.id === companyId);
-    if (!company) throw new NotFoundError(`Odoo company ${companyId} is not available to this user`, { code: ErrorCodes.ODOO_MISSING_RECORD });
+    if (!company)
+      throw new NotFoundError(`Odoo company ${companyId} is not available to this user`, {
+        code: ErrorCodes.ODOO_MISSING_RECORD,
+      });
     return company;
   }
 
@@ -514,13 +654,18 @@ export class OdooClient {
       for (const c of await this.listCurrencies(companyId)) this.currencyIds.set(c.code, c.id);
     }
     const id = this.currencyIds.get(code);
-    if (id === undefined) throw new ValidationError(`currency ${code} is not active in Odoo`, [], { code: ErrorCodes.ODOO_VALIDATION });
+    if (id === undefined)
+      throw new ValidationError(`currency ${code} is not active in Odoo`, [], {
+        code: ErrorCodes.ODOO_VALIDATION,
+      });
     return id;
   }
 }
 
 /** The external id of a statement line, from bank account + statement id + entry reference. */
-export function statementLineExternalId(line: Pick<StatementLineInput, 'bankAccount' | 'statementId' | 'entryRef'>): string {
+export function statementLineExternalId(
+  line: Pick<StatementLineInput, 'bankAccount' | 'statementId' | 'entryRef'>,
+): string {
   return createExternalId('stl', [line.bankAccount, line.statementId, line.entryRef]);
 }
 

@@ -17,7 +17,8 @@ export interface OdooFault {
 }
 
 // Odoo retries serialization failures itself a few times and then gives up with one of these.
-const SERIALIZATION = /SerializationFailure|TransactionRollbackError|LockNotAvailable|could not serialize access|deadlock detected/i;
+const SERIALIZATION =
+  /SerializationFailure|TransactionRollbackError|LockNotAvailable|could not serialize access|deadlock detected/i;
 
 /** Turns an Odoo fault into a typed error that says whether a retry can help. */
 export function mapOdooFault(fault: OdooFault, call: string): AppError {
@@ -49,7 +50,10 @@ export function mapOdooFault(fault: OdooFault, call: string): AppError {
 
 /** A network failure or a gateway status (502/503/504): Odoo may answer on the next try. */
 export function createUnavailableError(message: string, cause?: unknown, retryAt?: Date): RetryAfterError {
-  return new RetryAfterError(ErrorCodes.ODOO_UNAVAILABLE, message, { cause, ...(retryAt ? { retryAt } : {}) });
+  return new RetryAfterError(ErrorCodes.ODOO_UNAVAILABLE, message, {
+    cause,
+    ...(retryAt ? { retryAt } : {}),
+  });
 }
 
 /** An answer that is not what the protocol promises (HTML, bad JSON, wrong shape). */

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCodes } from '../../domain/index.ts';
-import { CircuitBreaker, computeBackoffMs, ConcurrencyLimiter, type Timer, TokenBucket } from './resilience.ts';
+import {
+  CircuitBreaker,
+  computeBackoffMs,
+  ConcurrencyLimiter,
+  type Timer,
+  TokenBucket,
+} from './resilience.ts';
 
 const NOW = 1_700_000_000_000;
 
@@ -34,7 +40,10 @@ test('the circuit opens after repeated failures, lets one probe through when hal
   assert.equal(breaker.state, 'closed');
   breaker.recordFailure();
   assert.equal(breaker.state, 'open');
-  assert.throws(() => breaker.admit(), (e: { code: string; retryable: boolean }) => e.code === ErrorCodes.ODOO_CIRCUIT_OPEN && e.retryable);
+  assert.throws(
+    () => breaker.admit(),
+    (e: { code: string; retryable: boolean }) => e.code === ErrorCodes.ODOO_CIRCUIT_OPEN && e.retryable,
+  );
   void timer.sleep(1000);
   assert.equal(breaker.state, 'half-open');
   breaker.admit();
@@ -49,9 +58,18 @@ test('the circuit opens after repeated failures, lets one probe through when hal
 
 test('backoff grows exponentially with full jitter and a cap', () => {
   const options = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1000 };
-  assert.equal(computeBackoffMs(1, options, () => 0.999), 99);
-  assert.equal(computeBackoffMs(3, options, () => 0.5), 200);
-  assert.equal(computeBackoffMs(10, options, () => 0.5), 500);
+  assert.equal(
+    computeBackoffMs(1, options, () => 0.999),
+    99,
+  );
+  assert.equal(
+    computeBackoffMs(3, options, () => 0.5),
+    200,
+  );
+  assert.equal(
+    computeBackoffMs(10, options, () => 0.5),
+    500,
+  );
 });
 
 test('the concurrency limiter never runs more tasks at once than its limit', async () => {

@@ -109,7 +109,8 @@ export class CircuitBreaker {
 
   /** The state now, moving from open to half-open once the open period has passed. */
   get state(): CircuitState {
-    if (this.current === 'open' && this.timer.now() - this.openedAt >= this.options.openMs) this.current = 'half-open';
+    if (this.current === 'open' && this.timer.now() - this.openedAt >= this.options.openMs)
+      this.current = 'half-open';
     return this.current;
   }
 

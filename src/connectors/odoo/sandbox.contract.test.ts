@@ -9,7 +9,10 @@ for (const protocol of ['jsonrpc', 'json2'] as const) {
       name: `sandbox (${protocol})`,
       companyId: sandbox.seed.companyId,
       connect: (override = {}) =>
-        OdooClient.connect({ url: sandbox.url, db: sandbox.db, login: sandbox.login, apiKey: sandbox.apiKey, ...override }, { protocol }),
+        OdooClient.connect(
+          { url: sandbox.url, db: sandbox.db, login: sandbox.login, apiKey: sandbox.apiKey, ...override },
+          { protocol },
+        ),
       close: () => sandbox.close(),
     };
   });

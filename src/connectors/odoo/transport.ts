@@ -126,9 +126,13 @@ export class OdooTransport {
   }
 
   /** Asks the server's version, picks the protocol and authenticates; throws ODOO_ACCESS_DENIED on bad credentials. */
-  static async connect(credentials: OdooCredentials, options: OdooTransportOptions = {}): Promise<OdooTransport> {
+  static async connect(
+    credentials: OdooCredentials,
+    options: OdooTransportOptions = {},
+  ): Promise<OdooTransport> {
     const secret = credentials.apiKey ?? credentials.password;
-    if (!secret) throw new NonRetryableError(ErrorCodes.ODOO_ACCESS_DENIED, 'Odoo needs an API key or a password');
+    if (!secret)
+      throw new NonRetryableError(ErrorCodes.ODOO_ACCESS_DENIED, 'Odoo needs an API key or a password');
     const timer = options.timer ?? systemTimer;
     const shared = {
       secret,
@@ -150,7 +154,10 @@ export class OdooTransport {
     const info = Array.isArray(raw?.server_version_info) ? raw.server_version_info : [];
     const version: OdooVersion = {
       serverVersion: typeof raw?.server_version === 'string' ? raw.server_version : 'unknown',
-      major: typeof info[0] === 'number' ? info[0] : Number.parseInt(typeof raw?.server_version === 'string' ? raw.server_version : '0', 10) || 0,
+      major:
+        typeof info[0] === 'number'
+          ? info[0]
+          : Number.parseInt(typeof raw?.server_version === 'string' ? raw.server_version : '0', 10) || 0,
       info,
     };
     const wanted = options.protocol ?? 'auto';
@@ -161,11 +168,20 @@ export class OdooTransport {
     }
     let uid: number;
     if (protocol === 'jsonrpc') {
-      const result = await probe.callService('common', 'authenticate', [credentials.db, credentials.login, secret, {}]);
+      const result = await probe.callService('common', 'authenticate', [
+        credentials.db,
+        credentials.login,
+        secret,
+        {},
+      ]);
       if (typeof result !== 'number' || result <= 0) {
-        throw new NonRetryableError(ErrorCodes.ODOO_ACCESS_DENIED, `Odoo refused the credentials of "${credentials.login}"`, {
-          details: { db: credentials.db },
-        });
+        throw new NonRetryableError(
+          ErrorCodes.ODOO_ACCESS_DENIED,
+          `Odoo refused the credentials of "${credentials.login}"`,
+          {
+            details: { db: credentials.db },
+          },
+        );
       }
       uid = result;
     } else {
@@ -176,7 +192,11 @@ export class OdooTransport {
         params: { domain: [['login', '=', credentials.login]], fields: ['id'], limit: 1 },
       })) as Array<{ id: number }>;
       const first = rows[0];
-      if (!first) throw new NonRetryableError(ErrorCodes.ODOO_ACCESS_DENIED, `Odoo user "${credentials.login}" not found`);
+      if (!first)
+        throw new NonRetryableError(
+          ErrorCodes.ODOO_ACCESS_DENIED,
+          `Odoo user "${credentials.login}" not found`,
+        );
       uid = first.id;
     }
     return new OdooTransport(credentials, { ...shared, version, uid, protocol });
@@ -184,14 +204,23 @@ export class OdooTransport {
 
   /** Circuit state and counters, for metrics and readiness. */
   stats(): OdooTransportStats {
-    return { protocol: this.protocol, circuit: this.breaker.state, roundTrips: this.roundTrips, retries: this.retries };
+    return {
+      protocol: this.protocol,
+      circuit: this.breaker.state,
+      roundTrips: this.roundTrips,
+      retries: this.retries,
+    };
   }
 
   /** Calls a model method and returns its result (null when Odoo returned None). */
   call(call: OdooCall): Promise<unknown> {
     const label = `${call.model}.${call.method}`;
     if (this.protocol === 'json2') {
-      const body = { ...(call.ids ? { ids: call.ids } : {}), ...call.params, ...(call.context ? { context: call.context } : {}) };
+      const body = {
+        ...(call.ids ? { ids: call.ids } : {}),
+        ...call.params,
+        ...(call.context ? { context: call.context } : {}),
+      };
       return this.withResilience(() => this.postJson2(`/json/2/${call.model}/${call.method}`, body, label));
     }
     const named: Record<string, unknown> = { ...call.params };
@@ -206,7 +235,12 @@ export class OdooTransport {
     return this.callService('object', 'execute_kw', args, label);
   }
 
-  private callService(service: string, method: string, args: unknown[], label = `${service}.${method}`): Promise<unknown> {
+  private callService(
+    service: string,
+    method: string,
+    args: unknown[],
+    label = `${service}.${method}`,
+  ): Promise<unknown> {
     const body = { jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: this.nextId++ };
     return this.withResilience(() => this.postJsonRpc(body, label));
   }
@@ -232,7 +266,12 @@ export class OdooTransport {
     }
   }
 
-  private async post(path: string, body: unknown, headers: Record<string, string>, label: string): Promise<{ status: number; text: string }> {
+  private async post(
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+    label: string,
+  ): Promise<{ status: number; text: string }> {
     this.roundTrips += 1;
     let response: Response;
     try {
@@ -251,7 +290,10 @@ export class OdooTransport {
     });
     if (response.status === 502 || response.status === 503 || response.status === 504) {
       const retryAfter = Number(response.headers.get('retry-after'));
-      const at = Number.isFinite(retryAfter) && retryAfter > 0 ? new Date(this.timer.now() + retryAfter * 1000) : undefined;
+      const at =
+        Number.isFinite(retryAfter) && retryAfter > 0
+          ? new Date(this.timer.now() + retryAfter * 1000)
+          : undefined;
       throw markTransport(createUnavailableError(`Odoo ${label}: HTTP ${response.status}`, undefined, at));
     }
     return { status: response.status, text };
@@ -263,7 +305,10 @@ export class OdooTransport {
     if (parsed.error !== undefined) {
       const error = parsed.error as { message?: string; data?: Partial<OdooFault> };
       throw mapOdooFault(
-        { name: error.data?.name ?? 'unknown', message: error.data?.message ?? error.message ?? 'Odoo error' },
+        {
+          name: error.data?.name ?? 'unknown',
+          message: error.data?.message ?? error.message ?? 'Odoo error',
+        },
         label,
       );
     }
@@ -272,13 +317,24 @@ export class OdooTransport {
   }
 
   private async postJson2(path: string, body: unknown, label: string): Promise<unknown> {
-    const headers = { authorization: `bearer ${this.credentials.apiKey ?? ''}`, 'x-odoo-database': this.credentials.db };
+    const headers = {
+      authorization: `bearer ${this.credentials.apiKey ?? ''}`,
+      'x-odoo-database': this.credentials.db,
+    };
     const { status, text } = await this.post(path, body, headers, label);
     if (status >= 200 && status < 300) return text.length === 0 ? null : JSON.parse(text);
     const parsed = parseJson(text, label, status);
     // A refused bearer key comes back as werkzeug's 401, which means the same as AccessDenied.
-    const name = status === 401 ? 'odoo.exceptions.AccessDenied' : typeof parsed.name === 'string' ? parsed.name : 'unknown';
-    throw mapOdooFault({ name, message: typeof parsed.message === 'string' ? parsed.message : `HTTP ${status}` }, label);
+    const name =
+      status === 401
+        ? 'odoo.exceptions.AccessDenied'
+        : typeof parsed.name === 'string'
+          ? parsed.name
+          : 'unknown';
+    throw mapOdooFault(
+      { name, message: typeof parsed.message === 'string' ? parsed.message : `HTTP ${status}` },
+      label,
+    );
   }
 }
 

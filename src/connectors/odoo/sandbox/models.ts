@@ -2,86 +2,206 @@
  * The models and methods the sandbox emulates, with the rules Kontor relies on: required fields,
  * unique external ids, record rules per company, move/payment states and residuals after reconciliation.
  */
-import { type FieldSpec, OdooFaultError, raiseFault, SandboxDb, type SandboxEnv, type SandboxRecord } from './store.ts';
+import {
+  type FieldSpec,
+  OdooFaultError,
+  raiseFault,
+  SandboxDb,
+  type SandboxEnv,
+  type SandboxRecord,
+} from './store.ts';
 
-const m2o = (comodel: string, label: string, required = false): FieldSpec => ({ type: 'many2one', comodel, label, required });
+const m2o = (comodel: string, label: string, required = false): FieldSpec => ({
+  type: 'many2one',
+  comodel,
+  label,
+  required,
+});
 const char = (label: string, required = false): FieldSpec => ({ type: 'char', label, required });
 const money = (label: string): FieldSpec => ({ type: 'monetary', label });
 const bool = (label: string): FieldSpec => ({ type: 'boolean', label });
 const date = (label: string, required = false): FieldSpec => ({ type: 'date', label, required });
-const select = (label: string, selection: readonly string[], required = false): FieldSpec => ({ type: 'selection', label, selection, required });
+const select = (label: string, selection: readonly string[], required = false): FieldSpec => ({
+  type: 'selection',
+  label,
+  selection,
+  required,
+});
 
 const moveTypes = ['entry', 'out_invoice', 'in_invoice', 'out_refund', 'in_refund'] as const;
 const accountTypes = [
-  'asset_receivable', 'asset_cash', 'asset_current', 'liability_payable', 'liability_current', 'income', 'expense', 'equity',
+  'asset_receivable',
+  'asset_cash',
+  'asset_current',
+  'liability_payable',
+  'liability_current',
+  'income',
+  'expense',
+  'equity',
 ] as const;
 
 /** The schema of every emulated model. */
 export const sandboxSchema: Record<string, Record<string, FieldSpec>> = {
-  'res.company': { name: char('Company Name', true), currency_id: m2o('res.currency', 'Currency', true), partner_id: m2o('res.partner', 'Partner') },
+  'res.company': {
+    name: char('Company Name', true),
+    currency_id: m2o('res.currency', 'Currency', true),
+    partner_id: m2o('res.partner', 'Partner'),
+  },
   'res.currency': {
-    name: char('Currency', true), symbol: char('Symbol'), decimal_places: { type: 'integer', label: 'Decimal Places' }, active: bool('Active'),
+    name: char('Currency', true),
+    symbol: char('Symbol'),
+    decimal_places: { type: 'integer', label: 'Decimal Places' },
+    active: bool('Active'),
   },
   'res.currency.rate': {
-    name: date('Date', true), rate: { type: 'float', label: 'Technical Rate' }, currency_id: m2o('res.currency', 'Currency', true), company_id: m2o('res.company', 'Company'),
+    name: date('Date', true),
+    rate: { type: 'float', label: 'Technical Rate' },
+    currency_id: m2o('res.currency', 'Currency', true),
+    company_id: m2o('res.company', 'Company'),
   },
-  'res.users': { name: char('Name'), login: char('Login', true), company_id: m2o('res.company', 'Company'), company_ids: { type: 'many2many', comodel: 'res.company', label: 'Companies' } },
+  'res.users': {
+    name: char('Name'),
+    login: char('Login', true),
+    company_id: m2o('res.company', 'Company'),
+    company_ids: { type: 'many2many', comodel: 'res.company', label: 'Companies' },
+  },
   'res.partner': {
-    name: char('Name', true), is_company: bool('Is a Company'), vat: char('Tax ID'), email: char('Email'), ref: char('Reference'),
+    name: char('Name', true),
+    is_company: bool('Is a Company'),
+    vat: char('Tax ID'),
+    email: char('Email'),
+    ref: char('Reference'),
     company_id: m2o('res.company', 'Company'),
   },
   'res.partner.bank': {
-    acc_number: char('Account Number', true), partner_id: m2o('res.partner', 'Account Holder', true), currency_id: m2o('res.currency', 'Currency'),
+    acc_number: char('Account Number', true),
+    partner_id: m2o('res.partner', 'Account Holder', true),
+    currency_id: m2o('res.currency', 'Currency'),
     company_id: m2o('res.company', 'Company'),
-    sanitized_acc_number: { type: 'char', label: 'Sanitized Account Number', compute: (r) => String(r.acc_number).replace(/\W/g, '').toUpperCase() },
+    sanitized_acc_number: {
+      type: 'char',
+      label: 'Sanitized Account Number',
+      compute: (r) => String(r.acc_number).replace(/\W/g, '').toUpperCase(),
+    },
   },
   'account.account': {
-    code: char('Code', true), name: char('Account Name', true), account_type: select('Type', accountTypes, true), reconcile: bool('Allow Reconciliation'),
-    company_ids: { type: 'many2many', comodel: 'res.company', label: 'Companies' }, currency_id: m2o('res.currency', 'Account Currency'),
+    code: char('Code', true),
+    name: char('Account Name', true),
+    account_type: select('Type', accountTypes, true),
+    reconcile: bool('Allow Reconciliation'),
+    company_ids: { type: 'many2many', comodel: 'res.company', label: 'Companies' },
+    currency_id: m2o('res.currency', 'Account Currency'),
   },
   'account.journal': {
-    name: char('Journal Name', true), code: char('Short Code', true), type: select('Type', ['sale', 'purchase', 'cash', 'bank', 'general'], true),
-    company_id: m2o('res.company', 'Company', true), currency_id: m2o('res.currency', 'Currency'), bank_account_id: m2o('res.partner.bank', 'Bank Account'),
-    default_account_id: m2o('account.account', 'Default Account'), suspense_account_id: m2o('account.account', 'Suspense Account'),
+    name: char('Journal Name', true),
+    code: char('Short Code', true),
+    type: select('Type', ['sale', 'purchase', 'cash', 'bank', 'general'], true),
+    company_id: m2o('res.company', 'Company', true),
+    currency_id: m2o('res.currency', 'Currency'),
+    bank_account_id: m2o('res.partner.bank', 'Bank Account'),
+    default_account_id: m2o('account.account', 'Default Account'),
+    suspense_account_id: m2o('account.account', 'Suspense Account'),
   },
   'account.analytic.plan': { name: char('Name', true) },
   'account.analytic.account': {
-    name: char('Analytic Account', true), code: char('Reference'), plan_id: m2o('account.analytic.plan', 'Plan', true), company_id: m2o('res.company', 'Company'),
+    name: char('Analytic Account', true),
+    code: char('Reference'),
+    plan_id: m2o('account.analytic.plan', 'Plan', true),
+    company_id: m2o('res.company', 'Company'),
   },
   'account.move': {
-    name: char('Number'), move_type: select('Type', moveTypes, true), state: select('Status', ['draft', 'posted', 'cancel']),
-    payment_state: select('Payment Status', ['not_paid', 'partial', 'in_payment', 'paid']), partner_id: m2o('res.partner', 'Partner'),
-    company_id: m2o('res.company', 'Company'), currency_id: m2o('res.currency', 'Currency'), journal_id: m2o('account.journal', 'Journal', true),
-    date: date('Date'), invoice_date: date('Invoice/Bill Date'), invoice_date_due: date('Due Date'), payment_reference: char('Payment Reference'),
-    ref: char('Reference'), amount_total: money('Total'), amount_residual: money('Amount Due'),
+    name: char('Number'),
+    move_type: select('Type', moveTypes, true),
+    state: select('Status', ['draft', 'posted', 'cancel']),
+    payment_state: select('Payment Status', ['not_paid', 'partial', 'in_payment', 'paid']),
+    partner_id: m2o('res.partner', 'Partner'),
+    company_id: m2o('res.company', 'Company'),
+    currency_id: m2o('res.currency', 'Currency'),
+    journal_id: m2o('account.journal', 'Journal', true),
+    date: date('Date'),
+    invoice_date: date('Invoice/Bill Date'),
+    invoice_date_due: date('Due Date'),
+    payment_reference: char('Payment Reference'),
+    ref: char('Reference'),
+    amount_total: money('Total'),
+    amount_residual: money('Amount Due'),
   },
   'account.move.line': {
-    move_id: m2o('account.move', 'Journal Entry', true), account_id: m2o('account.account', 'Account', true), partner_id: m2o('res.partner', 'Partner'),
-    company_id: m2o('res.company', 'Company'), currency_id: m2o('res.currency', 'Currency'), name: char('Label'),
-    debit: money('Debit'), credit: money('Credit'), balance: money('Balance'), amount_residual: money('Residual Amount'),
-    amount_residual_currency: { type: 'monetary', label: 'Residual Amount in Currency', compute: (r) => r.amount_residual },
+    move_id: m2o('account.move', 'Journal Entry', true),
+    account_id: m2o('account.account', 'Account', true),
+    partner_id: m2o('res.partner', 'Partner'),
+    company_id: m2o('res.company', 'Company'),
+    currency_id: m2o('res.currency', 'Currency'),
+    name: char('Label'),
+    debit: money('Debit'),
+    credit: money('Credit'),
+    balance: money('Balance'),
+    amount_residual: money('Residual Amount'),
+    amount_residual_currency: {
+      type: 'monetary',
+      label: 'Residual Amount in Currency',
+      compute: (r) => r.amount_residual,
+    },
     reconciled: bool('Reconciled'),
-    account_type: { type: 'selection', label: 'Internal Type', selection: accountTypes, compute: (r, db) => db.get('account.account', r.account_id as number)?.account_type },
+    account_type: {
+      type: 'selection',
+      label: 'Internal Type',
+      selection: accountTypes,
+      compute: (r, db) => db.get('account.account', r.account_id as number)?.account_type,
+    },
   },
   'account.partial.reconcile': {
-    debit_move_id: m2o('account.move.line', 'Debit'), credit_move_id: m2o('account.move.line', 'Credit'), amount: money('Amount'),
-    company_id: m2o('res.company', 'Company'), currency_id: m2o('res.currency', 'Currency'),
+    debit_move_id: m2o('account.move.line', 'Debit'),
+    credit_move_id: m2o('account.move.line', 'Credit'),
+    amount: money('Amount'),
+    company_id: m2o('res.company', 'Company'),
+    currency_id: m2o('res.currency', 'Currency'),
   },
   'account.bank.statement.line': {
-    move_id: m2o('account.move', 'Journal Entry'), journal_id: m2o('account.journal', 'Journal', true), date: date('Date', true),
-    payment_ref: char('Label'), amount: money('Amount'), partner_id: m2o('res.partner', 'Partner'), partner_name: char('Partner Name'),
-    account_number: char('Bank Account Number'), transaction_type: char('Transaction Type'), ref: char('Reference'), narration: char('Terms and Conditions'),
-    company_id: m2o('res.company', 'Company'), currency_id: m2o('res.currency', 'Journal Currency'),
-    is_reconciled: { type: 'boolean', label: 'Is Reconciled', compute: (r, db) => statementLineState(db, r).reconciled },
-    amount_residual: { type: 'monetary', label: 'Residual Amount', compute: (r, db) => statementLineState(db, r).residual },
+    move_id: m2o('account.move', 'Journal Entry'),
+    journal_id: m2o('account.journal', 'Journal', true),
+    date: date('Date', true),
+    payment_ref: char('Label'),
+    amount: money('Amount'),
+    partner_id: m2o('res.partner', 'Partner'),
+    partner_name: char('Partner Name'),
+    account_number: char('Bank Account Number'),
+    transaction_type: char('Transaction Type'),
+    ref: char('Reference'),
+    narration: char('Terms and Conditions'),
+    company_id: m2o('res.company', 'Company'),
+    currency_id: m2o('res.currency', 'Journal Currency'),
+    is_reconciled: {
+      type: 'boolean',
+      label: 'Is Reconciled',
+      compute: (r, db) => statementLineState(db, r).reconciled,
+    },
+    amount_residual: {
+      type: 'monetary',
+      label: 'Residual Amount',
+      compute: (r, db) => statementLineState(db, r).residual,
+    },
   },
   'account.payment': {
-    name: char('Number'), payment_type: select('Payment Type', ['inbound', 'outbound'], true), partner_type: select('Partner Type', ['customer', 'supplier'], true),
-    partner_id: m2o('res.partner', 'Customer/Vendor'), amount: money('Amount'), journal_id: m2o('account.journal', 'Journal', true), date: date('Date'),
-    memo: char('Memo'), state: select('Status', ['draft', 'in_process', 'paid', 'canceled', 'rejected']), company_id: m2o('res.company', 'Company'),
-    currency_id: m2o('res.currency', 'Currency'), move_id: m2o('account.move', 'Journal Entry'),
+    name: char('Number'),
+    payment_type: select('Payment Type', ['inbound', 'outbound'], true),
+    partner_type: select('Partner Type', ['customer', 'supplier'], true),
+    partner_id: m2o('res.partner', 'Customer/Vendor'),
+    amount: money('Amount'),
+    journal_id: m2o('account.journal', 'Journal', true),
+    date: date('Date'),
+    memo: char('Memo'),
+    state: select('Status', ['draft', 'in_process', 'paid', 'canceled', 'rejected']),
+    company_id: m2o('res.company', 'Company'),
+    currency_id: m2o('res.currency', 'Currency'),
+    move_id: m2o('account.move', 'Journal Entry'),
   },
-  'ir.model.data': { module: char('Module', true), name: char('External Identifier', true), model: char('Model Name', true), res_id: { type: 'integer', label: 'Record ID' } },
+  'ir.model.data': {
+    module: char('Module', true),
+    name: char('External Identifier', true),
+    model: char('Model Name', true),
+    res_id: { type: 'integer', label: 'Record ID' },
+  },
 };
 
 /** Creates an empty sandbox database with the emulated schema. */
@@ -90,7 +210,13 @@ export function createSandboxDb(today: () => string): SandboxDb {
 }
 
 /** A model method callable over RPC: record methods get `ids`, all get named params. */
-type Method = (db: SandboxDb, env: SandboxEnv, model: string, ids: number[] | undefined, params: Record<string, unknown>) => unknown;
+type Method = (
+  db: SandboxDb,
+  env: SandboxEnv,
+  model: string,
+  ids: number[] | undefined,
+  params: Record<string, unknown>,
+) => unknown;
 
 /** Positional parameter names per method, so JSON-RPC positional args and JSON-2 named args meet. */
 export const methodParams: Record<string, string[]> = {
@@ -104,12 +230,27 @@ export const methodParams: Record<string, string[]> = {
 };
 
 /** Methods that take a recordset (the first positional argument over JSON-RPC). */
-export const recordMethods = new Set(['read', 'write', 'action_post', 'reconcile', 'remove_move_reconcile', 'action_undo_reconciliation', 'unlink']);
+export const recordMethods = new Set([
+  'read',
+  'write',
+  'action_post',
+  'reconcile',
+  'remove_move_reconcile',
+  'action_undo_reconciliation',
+  'unlink',
+]);
 
 const generic: Record<string, Method> = {
   search_read: (db, env, model, _ids, p) => {
     db.checkAccess(env, model, 'read');
-    const ids = db.search(env, model, asList(p.domain), asNumber(p.offset) ?? 0, asNumber(p.limit), typeof p.order === 'string' ? p.order : undefined);
+    const ids = db.search(
+      env,
+      model,
+      asList(p.domain),
+      asNumber(p.offset) ?? 0,
+      asNumber(p.limit),
+      typeof p.order === 'string' ? p.order : undefined,
+    );
     return ids.map((id) => db.render(model, db.get(model, id)!, fieldList(db, model, p.fields)));
   },
   search: (db, env, model, _ids, p) => {
@@ -122,11 +263,15 @@ const generic: Record<string, Method> = {
   },
   read: (db, env, model, ids, p) => {
     db.checkAccess(env, model, 'read');
-    return (ids ?? []).map((id) => db.render(model, db.browse(env, model, id), fieldList(db, model, p.fields)));
+    return (ids ?? []).map((id) =>
+      db.render(model, db.browse(env, model, id), fieldList(db, model, p.fields)),
+    );
   },
   create: (db, env, model, _ids, p) => {
     db.checkAccess(env, model, 'create');
-    const list = Array.isArray(p.vals_list) ? (p.vals_list as Record<string, unknown>[]) : [p.vals_list as Record<string, unknown>];
+    const list = Array.isArray(p.vals_list)
+      ? (p.vals_list as Record<string, unknown>[])
+      : [p.vals_list as Record<string, unknown>];
     const ids = list.map((vals) => createRecord(db, env, model, vals).id);
     return Array.isArray(p.vals_list) ? ids : ids[0];
   },
@@ -170,7 +315,8 @@ const specific: Record<string, Record<string, Method>> = {
   },
   'account.bank.statement.line': {
     action_undo_reconciliation: (db, env, _m, ids) => {
-      for (const id of ids ?? []) undoStatementLine(db, env, db.browse(env, 'account.bank.statement.line', id));
+      for (const id of ids ?? [])
+        undoStatementLine(db, env, db.browse(env, 'account.bank.statement.line', id));
       return null;
     },
   },
@@ -180,11 +326,23 @@ const specific: Record<string, Record<string, Method>> = {
 };
 
 /** Runs one model method in a transaction, as Odoo does per RPC call. */
-export function callMethod(db: SandboxDb, env: SandboxEnv, model: string, method: string, ids: number[] | undefined, params: Record<string, unknown>): unknown {
-  if (method.startsWith('_')) raiseFault('AccessError', `Private methods (such as '${model}.${method}') cannot be called remotely.`);
+export function callMethod(
+  db: SandboxDb,
+  env: SandboxEnv,
+  model: string,
+  method: string,
+  ids: number[] | undefined,
+  params: Record<string, unknown>,
+): unknown {
+  if (method.startsWith('_'))
+    raiseFault('AccessError', `Private methods (such as '${model}.${method}') cannot be called remotely.`);
   db.table(model);
   const impl = specific[model]?.[method] ?? generic[method];
-  if (!impl) throw new OdooFaultError('builtins.AttributeError', `The method '${method}' does not exist on the model '${model}'`);
+  if (!impl)
+    throw new OdooFaultError(
+      'builtins.AttributeError',
+      `The method '${method}' does not exist on the model '${model}'`,
+    );
   return db.transaction(() => impl(db, env, model, ids, params));
 }
 
@@ -198,7 +356,9 @@ function asNumber(value: unknown): number | undefined {
 
 function fieldList(db: SandboxDb, model: string, fields: unknown): string[] {
   // Odoo reads every field when none are named; Kontor always names them, but the emulation stays faithful.
-  return Array.isArray(fields) && fields.length > 0 ? (fields as string[]) : Object.keys(db.schema[model] ?? {});
+  return Array.isArray(fields) && fields.length > 0
+    ? (fields as string[])
+    : Object.keys(db.schema[model] ?? {});
 }
 
 function companyCurrency(db: SandboxDb, companyId: number): number {
@@ -209,12 +369,18 @@ function checkValues(db: SandboxDb, env: SandboxEnv, model: string, vals: Record
   const specs = db.schema[model] ?? {};
   for (const [field, value] of Object.entries(vals)) {
     const spec = specs[field];
-    if (!spec) throw new OdooFaultError('builtins.ValueError', `Invalid field '${field}' on model '${model}'`);
+    if (!spec)
+      throw new OdooFaultError('builtins.ValueError', `Invalid field '${field}' on model '${model}'`);
     if (spec.compute) continue;
     if (spec.type === 'many2one' && typeof value === 'number' && spec.comodel) {
       db.browse(env, spec.comodel, value);
     }
-    if (spec.type === 'selection' && value !== false && value !== undefined && !spec.selection?.includes(value as string)) {
+    if (
+      spec.type === 'selection' &&
+      value !== false &&
+      value !== undefined &&
+      !spec.selection?.includes(value as string)
+    ) {
       raiseFault('ValidationError', `Wrong value for ${model}.${field}: ${JSON.stringify(value)}`);
     }
   }
@@ -233,27 +399,49 @@ function checkRequired(db: SandboxDb, model: string, record: Record<string, unkn
 }
 
 /** Creates one record with the model's defaults, checks and side effects. */
-export function createRecord(db: SandboxDb, env: SandboxEnv, model: string, input: Record<string, unknown>): SandboxRecord {
+export function createRecord(
+  db: SandboxDb,
+  env: SandboxEnv,
+  model: string,
+  input: Record<string, unknown>,
+): SandboxRecord {
   checkValues(db, env, model, input);
   const vals: Record<string, unknown> = { ...input };
   switch (model) {
     case 'account.bank.statement.line':
       return createStatementLine(db, env, vals);
     case 'account.payment': {
-      const journal = typeof vals.journal_id === 'number' ? db.browse(env, 'account.journal', vals.journal_id) : undefined;
+      const journal =
+        typeof vals.journal_id === 'number' ? db.browse(env, 'account.journal', vals.journal_id) : undefined;
       const companyId = (journal?.company_id as number | undefined) ?? env.allowedCompanyIds[0] ?? 0;
-      const currencyId = (vals.currency_id as number | undefined) || (journal?.currency_id as number | undefined) || companyCurrency(db, companyId);
+      const currencyId =
+        (vals.currency_id as number | undefined) ||
+        (journal?.currency_id as number | undefined) ||
+        companyCurrency(db, companyId);
       const currency = db.get('res.currency', currencyId)?.name as string;
       const amount = db.toMinor(vals.amount, currency);
       if (amount < 0) raiseFault('ValidationError', 'The payment amount cannot be negative.');
-      const record = { name: false, state: 'draft', date: db.today(), ...vals, amount, company_id: companyId, currency_id: currencyId };
+      const record = {
+        name: false,
+        state: 'draft',
+        date: db.today(),
+        ...vals,
+        amount,
+        company_id: companyId,
+        currency_id: currencyId,
+      };
       checkRequired(db, model, record);
       return db.insert(model, record);
     }
     case 'ir.model.data': {
-      const duplicate = [...db.table(model).values()].some((r) => r.module === vals.module && r.name === vals.name);
+      const duplicate = [...db.table(model).values()].some(
+        (r) => r.module === vals.module && r.name === vals.name,
+      );
       if (duplicate) {
-        raiseFault('ValidationError', `duplicate key value violates unique constraint "ir_model_data_module_name_uniq_index"\nDETAIL:  Key (module, name)=(${String(vals.module)}, ${String(vals.name)}) already exists.`);
+        raiseFault(
+          'ValidationError',
+          `duplicate key value violates unique constraint "ir_model_data_module_name_uniq_index"\nDETAIL:  Key (module, name)=(${String(vals.module)}, ${String(vals.name)}) already exists.`,
+        );
       }
       checkRequired(db, model, vals);
       return db.insert(model, vals);
@@ -272,11 +460,15 @@ function createStatementLine(db: SandboxDb, env: SandboxEnv, vals: Record<string
   const record: Record<string, unknown> = { date: db.today(), amount: 0, ...vals };
   checkRequired(db, 'account.bank.statement.line', record);
   const journal = db.browse(env, 'account.journal', record.journal_id as number);
-  if (journal.type !== 'bank' && journal.type !== 'cash') raiseFault('UserError', 'A statement line needs a bank or cash journal.');
+  if (journal.type !== 'bank' && journal.type !== 'cash')
+    raiseFault('UserError', 'A statement line needs a bank or cash journal.');
   const companyId = journal.company_id as number;
   // Creating in another company's journal breaks the multi-company rule on account.move, as in Odoo.
   if (!env.allowedCompanyIds.includes(companyId)) {
-    raiseFault('AccessError', `Sorry, you are not allowed to create 'Journal Entry' (account.move) records of company ${companyId}.`);
+    raiseFault(
+      'AccessError',
+      `Sorry, you are not allowed to create 'Journal Entry' (account.move) records of company ${companyId}.`,
+    );
   }
   const currencyId = (journal.currency_id as number | undefined) || companyCurrency(db, companyId);
   const currency = db.get('res.currency', currencyId)?.name as string;
@@ -285,19 +477,49 @@ function createStatementLine(db: SandboxDb, env: SandboxEnv, vals: Record<string
   const count = [...db.table('account.move').values()].filter((m) => m.journal_id === journal.id).length + 1;
   const move = db.insert('account.move', {
     name: `${String(journal.code)}/${date.slice(0, 4)}/${String(count).padStart(5, '0')}`,
-    move_type: 'entry', state: 'posted', payment_state: 'not_paid', journal_id: journal.id, company_id: companyId, currency_id: currencyId,
-    date, partner_id: record.partner_id ?? false, ref: record.payment_ref ?? false, amount_total: Math.abs(amount), amount_residual: 0,
+    move_type: 'entry',
+    state: 'posted',
+    payment_state: 'not_paid',
+    journal_id: journal.id,
+    company_id: companyId,
+    currency_id: currencyId,
+    date,
+    partner_id: record.partner_id ?? false,
+    ref: record.payment_ref ?? false,
+    amount_total: Math.abs(amount),
+    amount_residual: 0,
   });
   const line = (account: unknown, balance: number): Record<string, unknown> => ({
-    move_id: move.id, account_id: account, partner_id: record.partner_id ?? false, company_id: companyId, currency_id: currencyId,
-    name: record.payment_ref ?? false, debit: Math.max(balance, 0), credit: Math.max(-balance, 0), balance, amount_residual: balance, reconciled: false,
+    move_id: move.id,
+    account_id: account,
+    partner_id: record.partner_id ?? false,
+    company_id: companyId,
+    currency_id: currencyId,
+    name: record.payment_ref ?? false,
+    debit: Math.max(balance, 0),
+    credit: Math.max(-balance, 0),
+    balance,
+    amount_residual: balance,
+    reconciled: false,
   });
   db.insert('account.move.line', line(journal.default_account_id, amount));
   db.insert('account.move.line', line(journal.suspense_account_id, -amount));
-  return db.insert('account.bank.statement.line', { ...record, amount, move_id: move.id, company_id: companyId, currency_id: currencyId });
+  return db.insert('account.bank.statement.line', {
+    ...record,
+    amount,
+    move_id: move.id,
+    company_id: companyId,
+    currency_id: currencyId,
+  });
 }
 
-function writeRecord(db: SandboxDb, env: SandboxEnv, model: string, id: number, vals: Record<string, unknown>): void {
+function writeRecord(
+  db: SandboxDb,
+  env: SandboxEnv,
+  model: string,
+  id: number,
+  vals: Record<string, unknown>,
+): void {
   const record = db.browse(env, model, id);
   checkValues(db, env, model, vals);
   if (model === 'account.move.line') {
@@ -316,7 +538,8 @@ function writeRecord(db: SandboxDb, env: SandboxEnv, model: string, id: number, 
       if (model === 'account.bank.statement.line' && statementLineState(db, record).reconciled) {
         raiseFault('UserError', 'You cannot edit the amount of a reconciled statement line.');
       }
-      if (model === 'account.payment' && record.state !== 'draft') raiseFault('UserError', 'You cannot modify a posted payment.');
+      if (model === 'account.payment' && record.state !== 'draft')
+        raiseFault('UserError', 'You cannot modify a posted payment.');
       patch.amount = db.toMinor(patch.amount, db.currencyOf(model, record));
       if (model === 'account.bank.statement.line') resyncStatementLine(db, record, patch.amount as number);
     }
@@ -324,7 +547,8 @@ function writeRecord(db: SandboxDb, env: SandboxEnv, model: string, id: number, 
     checkRequired(db, model, record);
     return;
   }
-  if (model.startsWith('account.') || model === 'ir.model.data') raiseFault('UserError', `the sandbox does not emulate writing ${model}`);
+  if (model.startsWith('account.') || model === 'ir.model.data')
+    raiseFault('UserError', `the sandbox does not emulate writing ${model}`);
   db.update(model, id, vals);
   checkRequired(db, model, record);
 }
@@ -333,7 +557,12 @@ function resyncStatementLine(db: SandboxDb, line: SandboxRecord, amount: number)
   const journal = db.get('account.journal', line.journal_id as number)!;
   for (const l of linesOf(db, line.move_id as number)) {
     const balance = l.account_id === journal.default_account_id ? amount : -amount;
-    db.update('account.move.line', l.id, { balance, debit: Math.max(balance, 0), credit: Math.max(-balance, 0), amount_residual: balance });
+    db.update('account.move.line', l.id, {
+      balance,
+      debit: Math.max(balance, 0),
+      credit: Math.max(-balance, 0),
+      amount_residual: balance,
+    });
   }
 }
 
@@ -342,15 +571,20 @@ function linesOf(db: SandboxDb, moveId: number): SandboxRecord[] {
 }
 
 function hasPartials(db: SandboxDb, lineId: number): boolean {
-  return [...db.table('account.partial.reconcile').values()].some((p) => p.debit_move_id === lineId || p.credit_move_id === lineId);
+  return [...db.table('account.partial.reconcile').values()].some(
+    (p) => p.debit_move_id === lineId || p.credit_move_id === lineId,
+  );
 }
 
 /** Whether a statement line is reconciled and what is left, mirroring Odoo 18's computation. */
 function statementLineState(db: SandboxDb, line: SandboxRecord): { reconciled: boolean; residual: number } {
   const journal = db.get('account.journal', line.journal_id as number);
-  const others = linesOf(db, line.move_id as number).filter((l) => l.account_id !== journal?.default_account_id);
+  const others = linesOf(db, line.move_id as number).filter(
+    (l) => l.account_id !== journal?.default_account_id,
+  );
   const suspense = others.filter((l) => l.account_id === journal?.suspense_account_id);
-  if (suspense.length > 0) return { reconciled: false, residual: suspense.reduce((s, l) => s + (l.balance as number), 0) };
+  if (suspense.length > 0)
+    return { reconciled: false, residual: suspense.reduce((s, l) => s + (l.balance as number), 0) };
   const residual = others.reduce((s, l) => s + (l.amount_residual as number), 0);
   return { reconciled: others.every((l) => l.reconciled === true || l.amount_residual === 0), residual };
 }
@@ -359,23 +593,53 @@ function postPayment(db: SandboxDb, env: SandboxEnv, payment: SandboxRecord): vo
   if (payment.state !== 'draft') raiseFault('UserError', 'Only a draft payment can be posted.');
   if (!payment.partner_id) raiseFault('UserError', 'A payment needs a partner to be posted.');
   const companyId = payment.company_id as number;
-  const accounts = [...db.table('account.account').values()].filter((a) => (a.company_ids as number[]).includes(companyId));
+  const accounts = [...db.table('account.account').values()].filter((a) =>
+    (a.company_ids as number[]).includes(companyId),
+  );
   const inbound = payment.payment_type === 'inbound';
-  const outstanding = accounts.find((a) => a.name === (inbound ? 'Outstanding Receipts' : 'Outstanding Payments'));
-  const counterpart = accounts.find((a) => a.account_type === (payment.partner_type === 'customer' ? 'asset_receivable' : 'liability_payable'));
-  if (!outstanding || !counterpart) raiseFault('UserError', 'The company has no outstanding or partner account.');
+  const outstanding = accounts.find(
+    (a) => a.name === (inbound ? 'Outstanding Receipts' : 'Outstanding Payments'),
+  );
+  const counterpart = accounts.find(
+    (a) =>
+      a.account_type === (payment.partner_type === 'customer' ? 'asset_receivable' : 'liability_payable'),
+  );
+  if (!outstanding || !counterpart)
+    raiseFault('UserError', 'The company has no outstanding or partner account.');
   const journal = db.browse(env, 'account.journal', payment.journal_id as number);
-  const count = [...db.table('account.payment').values()].filter((p) => p.state !== 'draft' && p.journal_id === journal.id).length + 1;
+  const count =
+    [...db.table('account.payment').values()].filter(
+      (p) => p.state !== 'draft' && p.journal_id === journal.id,
+    ).length + 1;
   const name = `P${String(journal.code)}/${String(payment.date).slice(0, 4)}/${String(count).padStart(5, '0')}`;
   const amount = payment.amount as number;
   const signed = inbound ? amount : -amount;
   const move = db.insert('account.move', {
-    name, move_type: 'entry', state: 'posted', payment_state: 'not_paid', journal_id: journal.id, company_id: companyId,
-    currency_id: payment.currency_id, date: payment.date, partner_id: payment.partner_id, ref: payment.memo ?? false, amount_total: amount, amount_residual: 0,
+    name,
+    move_type: 'entry',
+    state: 'posted',
+    payment_state: 'not_paid',
+    journal_id: journal.id,
+    company_id: companyId,
+    currency_id: payment.currency_id,
+    date: payment.date,
+    partner_id: payment.partner_id,
+    ref: payment.memo ?? false,
+    amount_total: amount,
+    amount_residual: 0,
   });
   const line = (account: number, balance: number, reconcilable: boolean): Record<string, unknown> => ({
-    move_id: move.id, account_id: account, partner_id: payment.partner_id, company_id: companyId, currency_id: payment.currency_id,
-    name: payment.memo ?? name, debit: Math.max(balance, 0), credit: Math.max(-balance, 0), balance, amount_residual: reconcilable ? balance : 0, reconciled: false,
+    move_id: move.id,
+    account_id: account,
+    partner_id: payment.partner_id,
+    company_id: companyId,
+    currency_id: payment.currency_id,
+    name: payment.memo ?? name,
+    debit: Math.max(balance, 0),
+    credit: Math.max(-balance, 0),
+    balance,
+    amount_residual: reconcilable ? balance : 0,
+    reconciled: false,
   });
   db.insert('account.move.line', line(outstanding.id, signed, true));
   db.insert('account.move.line', line(counterpart.id, -signed, true));
@@ -389,9 +653,13 @@ function reconcileLines(db: SandboxDb, env: SandboxEnv, ids: number[]): void {
   if (accountIds.size > 1) raiseFault('UserError', 'Entries are not from the same account.');
   const account = db.get('account.account', lines[0]!.account_id as number)!;
   if (account.reconcile !== true) {
-    raiseFault('UserError', `Account ${String(account.code)} ${String(account.name)} does not allow reconciliation. First change the configuration of this account to allow it.`);
+    raiseFault(
+      'UserError',
+      `Account ${String(account.code)} ${String(account.name)} does not allow reconciliation. First change the configuration of this account to allow it.`,
+    );
   }
-  if (lines.some((l) => l.reconciled === true)) raiseFault('UserError', 'You are trying to reconcile some entries that are already reconciled.');
+  if (lines.some((l) => l.reconciled === true))
+    raiseFault('UserError', 'You are trying to reconcile some entries that are already reconciled.');
   const debits = lines.filter((l) => (l.amount_residual as number) > 0);
   const credits = lines.filter((l) => (l.amount_residual as number) < 0);
   // Odoo pairs debits and credits in order and reconciles the smaller residual of each pair.
@@ -401,9 +669,17 @@ function reconcileLines(db: SandboxDb, env: SandboxEnv, ids: number[]): void {
     const debit = debits[d]!;
     const credit = credits[c]!;
     const amount = Math.min(debit.amount_residual as number, -(credit.amount_residual as number));
-    db.insert('account.partial.reconcile', { debit_move_id: debit.id, credit_move_id: credit.id, amount, company_id: debit.company_id, currency_id: debit.currency_id });
+    db.insert('account.partial.reconcile', {
+      debit_move_id: debit.id,
+      credit_move_id: credit.id,
+      amount,
+      company_id: debit.company_id,
+      currency_id: debit.currency_id,
+    });
     db.update('account.move.line', debit.id, { amount_residual: (debit.amount_residual as number) - amount });
-    db.update('account.move.line', credit.id, { amount_residual: (credit.amount_residual as number) + amount });
+    db.update('account.move.line', credit.id, {
+      amount_residual: (credit.amount_residual as number) + amount,
+    });
     if (debit.amount_residual === 0) d++;
     if (credit.amount_residual === 0) c++;
   }
@@ -420,8 +696,14 @@ function removePartials(db: SandboxDb, lineId: number): void {
     const debit = db.get('account.move.line', partial.debit_move_id as number)!;
     const credit = db.get('account.move.line', partial.credit_move_id as number)!;
     const amount = partial.amount as number;
-    db.update('account.move.line', debit.id, { amount_residual: (debit.amount_residual as number) + amount, reconciled: false });
-    db.update('account.move.line', credit.id, { amount_residual: (credit.amount_residual as number) - amount, reconciled: false });
+    db.update('account.move.line', debit.id, {
+      amount_residual: (debit.amount_residual as number) + amount,
+      reconciled: false,
+    });
+    db.update('account.move.line', credit.id, {
+      amount_residual: (credit.amount_residual as number) - amount,
+      reconciled: false,
+    });
     db.remove('account.partial.reconcile', partial.id);
     touched.add(debit.move_id as number).add(credit.move_id as number);
   }
@@ -435,7 +717,10 @@ function undoStatementLine(db: SandboxDb, env: SandboxEnv, line: SandboxRecord):
     if (l.account_id === journal.default_account_id) continue;
     // Odoo rebuilds the counterpart on the suspense account; keeping the id is a harmless simplification.
     db.update('account.move.line', l.id, {
-      account_id: journal.suspense_account_id, partner_id: line.partner_id ?? false, amount_residual: l.balance, reconciled: false,
+      account_id: journal.suspense_account_id,
+      partner_id: line.partner_id ?? false,
+      amount_residual: l.balance,
+      reconciled: false,
     });
   }
 }
@@ -462,7 +747,13 @@ interface LoadMessage {
 }
 
 /** `Model.load`: an upsert keyed by external id; any error rolls the whole call back and returns `ids: false`. */
-function loadRows(db: SandboxDb, env: SandboxEnv, model: string, fields: string[], data: unknown[][]): { ids: number[] | false; messages: LoadMessage[] } {
+function loadRows(
+  db: SandboxDb,
+  env: SandboxEnv,
+  model: string,
+  fields: string[],
+  data: unknown[][],
+): { ids: number[] | false; messages: LoadMessage[] } {
   const specs = db.schema[model] ?? {};
   const messages: LoadMessage[] = [];
   const ids: number[] = [];
@@ -471,7 +762,13 @@ function loadRows(db: SandboxDb, env: SandboxEnv, model: string, fields: string[
     db.transaction(() => {
       data.forEach((row, index) => {
         const fail = (message: string, field?: string): void => {
-          messages.push({ type: 'error', message, record: index, rows: { from: index, to: index }, ...(field ? { field } : {}) });
+          messages.push({
+            type: 'error',
+            message,
+            record: index,
+            rows: { from: index, to: index },
+            ...(field ? { field } : {}),
+          });
         };
         let xmlid: string | undefined;
         const vals: Record<string, unknown> = {};
@@ -516,7 +813,9 @@ function loadRows(db: SandboxDb, env: SandboxEnv, model: string, fields: string[
         });
         if (!ok) return;
         try {
-          const [module = '', name = ''] = xmlid?.includes('.') ? xmlid.split(/\.(.*)/s) : ['__import__', xmlid ?? ''];
+          const [module = '', name = ''] = xmlid?.includes('.')
+            ? xmlid.split(/\.(.*)/s)
+            : ['__import__', xmlid ?? ''];
           const existing = xmlid
             ? [...db.table('ir.model.data').values()].find((r) => r.module === module && r.name === name)
             : undefined;

@@ -50,8 +50,20 @@ export async function startSandboxOdoo(options: SandboxOdooOptions = {}): Promis
   const store = createSandboxDb(today);
   const seed = seedSandbox(store, today().slice(0, 4));
   const users: SandboxUser[] = [
-    { uid: seed.adminUid, login: 'admin', password: 'admin', apiKey: options.apiKey ?? randomBytes(20).toString('hex'), accounting: true },
-    { uid: seed.restrictedUid, login: 'demo', password: 'demo', apiKey: randomBytes(20).toString('hex'), accounting: false },
+    {
+      uid: seed.adminUid,
+      login: 'admin',
+      password: 'admin',
+      apiKey: options.apiKey ?? randomBytes(20).toString('hex'),
+      accounting: true,
+    },
+    {
+      uid: seed.restrictedUid,
+      login: 'demo',
+      password: 'demo',
+      apiKey: randomBytes(20).toString('hex'),
+      accounting: false,
+    },
   ];
   let failures: { count: number; status: number } = { count: 0, status: 503 };
   const context = { store, users, dbName, serverVersion };
@@ -115,7 +127,9 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     return;
   }
   if (url.pathname === '/jsonrpc') {
-    sendJsonRpc(res, body.id ?? null, () => dispatchJsonRpc(ctx, (body.params ?? {}) as Record<string, unknown>));
+    sendJsonRpc(res, body.id ?? null, () =>
+      dispatchJsonRpc(ctx, (body.params ?? {}) as Record<string, unknown>),
+    );
     return;
   }
   const json2 = /^\/json\/2\/([\w.]+)\/(\w+)$/.exec(url.pathname);
@@ -131,13 +145,24 @@ function sendJsonRpc(res: ServerResponse, id: unknown, run: () => unknown): void
   try {
     const result = run();
     // Odoo omits `result` entirely when the Python method returned None; clients must cope.
-    payload = result === null || result === undefined ? { jsonrpc: '2.0', id } : { jsonrpc: '2.0', id, result };
+    payload =
+      result === null || result === undefined ? { jsonrpc: '2.0', id } : { jsonrpc: '2.0', id, result };
   } catch (error) {
     const fault = toFault(error);
     payload = {
       jsonrpc: '2.0',
       id,
-      error: { code: 200, message: 'Odoo Server Error', data: { name: fault.odooName, message: fault.message, arguments: [fault.message], context: {}, debug: '' } },
+      error: {
+        code: 200,
+        message: 'Odoo Server Error',
+        data: {
+          name: fault.odooName,
+          message: fault.message,
+          arguments: [fault.message],
+          context: {},
+          debug: '',
+        },
+      },
     };
   }
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
@@ -149,7 +174,12 @@ function dispatchJsonRpc(ctx: HandlerContext, params: Record<string, unknown>): 
   const method = params.method;
   if (service === 'common' && method === 'version') {
     const [major = 0, minor = 0] = ctx.serverVersion.split('.').map((n) => Number.parseInt(n, 10));
-    return { server_version: ctx.serverVersion, server_version_info: [major, minor, 0, 'final', 0, ''], server_serie: ctx.serverVersion, protocol_version: 1 };
+    return {
+      server_version: ctx.serverVersion,
+      server_version_info: [major, minor, 0, 'final', 0, ''],
+      server_serie: ctx.serverVersion,
+      protocol_version: 1,
+    };
   }
   if (service === 'common' && (method === 'authenticate' || method === 'login')) {
     const [db, login, secret] = args as [string, string, string];
@@ -158,7 +188,15 @@ function dispatchJsonRpc(ctx: HandlerContext, params: Record<string, unknown>): 
     return user ? user.uid : false;
   }
   if (service === 'object' && method === 'execute_kw') {
-    const [db, uid, secret, model, methodName, positional = [], kwargs = {}] = args as [string, number, string, string, string, unknown[], Record<string, unknown>];
+    const [db, uid, secret, model, methodName, positional = [], kwargs = {}] = args as [
+      string,
+      number,
+      string,
+      string,
+      string,
+      unknown[],
+      Record<string, unknown>,
+    ];
     checkDb(ctx, db);
     const user = ctx.users.find((u) => u.uid === uid && (u.password === secret || u.apiKey === secret));
     if (!user) raiseFault('AccessDenied', 'Access Denied');
@@ -167,19 +205,33 @@ function dispatchJsonRpc(ctx: HandlerContext, params: Record<string, unknown>): 
     const ids = isRecordMethod ? toIds(positional[0]) : undefined;
     const rest = isRecordMethod ? positional.slice(1) : positional;
     // Real Odoo runs `create` and then reads args[0]; without a positional argument the call fails and rolls back.
-    if (methodName === 'create' && rest.length === 0) throw new OdooFaultError('builtins.IndexError', 'tuple index out of range');
+    if (methodName === 'create' && rest.length === 0)
+      throw new OdooFaultError('builtins.IndexError', 'tuple index out of range');
     const names = methodParams[methodName] ?? [];
     const byName: Record<string, unknown> = {};
     rest.forEach((value, i) => {
       const name = names[i];
       if (name) byName[name] = value;
     });
-    return callMethod(ctx.store, createEnv(ctx, user, context), model, methodName, ids, { ...byName, ...named });
+    return callMethod(ctx.store, createEnv(ctx, user, context), model, methodName, ids, {
+      ...byName,
+      ...named,
+    });
   }
-  throw new OdooFaultError('builtins.NameError', `service ${String(service)}.${String(method)} is not emulated`);
+  throw new OdooFaultError(
+    'builtins.NameError',
+    `service ${String(service)}.${String(method)} is not emulated`,
+  );
 }
 
-function handleJson2(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, model: string, method: string, body: Record<string, unknown>): void {
+function handleJson2(
+  ctx: HandlerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  model: string,
+  method: string,
+  body: Record<string, unknown>,
+): void {
   const auth = /^bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
   const user = auth ? ctx.users.find((u) => u.apiKey === auth[1]) : undefined;
   const database = req.headers['x-odoo-database'];
@@ -187,19 +239,45 @@ function handleJson2(ctx: HandlerContext, req: IncomingMessage, res: ServerRespo
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
   };
   if (!user) {
-    send(401, { name: 'werkzeug.exceptions.Unauthorized', message: 'Invalid apikey', arguments: ['Invalid apikey'], context: {}, debug: '' });
+    send(401, {
+      name: 'werkzeug.exceptions.Unauthorized',
+      message: 'Invalid apikey',
+      arguments: ['Invalid apikey'],
+      context: {},
+      debug: '',
+    });
     return;
   }
   try {
     if (typeof database === 'string') checkDb(ctx, database);
     const { ids, context, ...named } = body;
-    const result = callMethod(ctx.store, createEnv(ctx, user, context), model, method, ids === undefined ? undefined : toIds(ids), named);
+    const result = callMethod(
+      ctx.store,
+      createEnv(ctx, user, context),
+      model,
+      method,
+      ids === undefined ? undefined : toIds(ids),
+      named,
+    );
     send(200, result ?? null);
   } catch (error) {
     const fault = toFault(error);
     const short = fault.odooName.split('.').pop();
-    const status = short === 'AccessError' || short === 'AccessDenied' ? 403 : short === 'MissingError' ? 404 : short === 'UserError' || short === 'ValidationError' ? 422 : 500;
-    send(status, { name: fault.odooName, message: fault.message, arguments: [fault.message], context: {}, debug: '' });
+    const status =
+      short === 'AccessError' || short === 'AccessDenied'
+        ? 403
+        : short === 'MissingError'
+          ? 404
+          : short === 'UserError' || short === 'ValidationError'
+            ? 422
+            : 500;
+    send(status, {
+      name: fault.odooName,
+      message: fault.message,
+      arguments: [fault.message],
+      context: {},
+      debug: '',
+    });
   }
 }
 
@@ -208,12 +286,17 @@ function createEnv(ctx: HandlerContext, user: SandboxUser, context: unknown): Sa
   const userCompanies = (record?.company_ids as number[] | undefined) ?? [];
   const requested = (context as { allowed_company_ids?: unknown } | undefined)?.allowed_company_ids;
   const allowed = Array.isArray(requested) && requested.length > 0 ? (requested as number[]) : userCompanies;
-  if (allowed.some((c) => !userCompanies.includes(c))) raiseFault('AccessError', 'Access to unauthorized or invalid companies.');
+  if (allowed.some((c) => !userCompanies.includes(c)))
+    raiseFault('AccessError', 'Access to unauthorized or invalid companies.');
   return { uid: user.uid, allowedCompanyIds: allowed, accounting: user.accounting };
 }
 
 function checkDb(ctx: HandlerContext, db: string): void {
-  if (db !== ctx.dbName) throw new OdooFaultError('psycopg2.OperationalError', `connection to server failed: FATAL:  database "${db}" does not exist`);
+  if (db !== ctx.dbName)
+    throw new OdooFaultError(
+      'psycopg2.OperationalError',
+      `connection to server failed: FATAL:  database "${db}" does not exist`,
+    );
 }
 
 function toIds(value: unknown): number[] {

@@ -6,7 +6,8 @@ import { currencyExponent, formatMoney, money, parseCurrency } from '../../../do
 import { fromOdooAmount } from '../amounts.ts';
 
 /** The field types the sandbox emulates. */
-export type FieldType = 'char' | 'integer' | 'boolean' | 'date' | 'selection' | 'monetary' | 'many2one' | 'many2many' | 'float';
+export type FieldType =
+  'char' | 'integer' | 'boolean' | 'date' | 'selection' | 'monetary' | 'many2one' | 'many2many' | 'float';
 
 /** One field of an emulated model. */
 export interface FieldSpec {
@@ -34,7 +35,10 @@ export class OdooFaultError extends Error {
 }
 
 /** Raises a fault named like Odoo's exception class (`AccessError`, `UserError`, …). */
-export function raiseFault(kind: 'AccessDenied' | 'AccessError' | 'UserError' | 'ValidationError' | 'MissingError', message: string): never {
+export function raiseFault(
+  kind: 'AccessDenied' | 'AccessError' | 'UserError' | 'ValidationError' | 'MissingError',
+  message: string,
+): never {
   throw new OdooFaultError(`odoo.exceptions.${kind}`, message);
 }
 
@@ -96,7 +100,8 @@ export class SandboxDb {
   /** Changes fields of a record in place. */
   update(model: string, id: number, patch: Record<string, unknown>): void {
     const record = this.table(model).get(id);
-    if (!record) raiseFault('MissingError', `Record does not exist or has been deleted. (Record: ${model}(${id},))`);
+    if (!record)
+      raiseFault('MissingError', `Record does not exist or has been deleted. (Record: ${model}(${id},))`);
     const before = { ...record };
     Object.assign(record, patch);
     this.undoLog?.push(() => {
@@ -145,7 +150,8 @@ export class SandboxDb {
 
   /** Refuses models a user without accounting rights may not touch. */
   checkAccess(env: SandboxEnv, model: string, mode: 'read' | 'write' | 'create'): void {
-    const restricted = model.startsWith('account.') || model === 'res.partner.bank' || model === 'ir.model.data';
+    const restricted =
+      model.startsWith('account.') || model === 'res.partner.bank' || model === 'ir.model.data';
     if (restricted && !env.accounting) {
       raiseFault(
         'AccessError',
@@ -157,15 +163,29 @@ export class SandboxDb {
   /** Reads a visible record or raises AccessError/MissingError like Odoo's record rules do. */
   browse(env: SandboxEnv, model: string, id: number): SandboxRecord {
     const record = this.get(model, id);
-    if (!record) raiseFault('MissingError', `Record does not exist or has been deleted.\n(Record: ${model}(${id},), User: ${env.uid})`);
+    if (!record)
+      raiseFault(
+        'MissingError',
+        `Record does not exist or has been deleted.\n(Record: ${model}(${id},), User: ${env.uid})`,
+      );
     if (!this.isVisible(env, model, record)) {
-      raiseFault('AccessError', `Due to security restrictions, you are not allowed to access '${model}' records. (Records: ${model}(${id},), User: ${env.uid}) - multi-company rule`);
+      raiseFault(
+        'AccessError',
+        `Due to security restrictions, you are not allowed to access '${model}' records. (Records: ${model}(${id},), User: ${env.uid}) - multi-company rule`,
+      );
     }
     return record;
   }
 
   /** Ids of the visible records matching an Odoo domain, in id order. */
-  search(env: SandboxEnv, model: string, domain: unknown[], offset = 0, limit?: number, order = 'id asc'): number[] {
+  search(
+    env: SandboxEnv,
+    model: string,
+    domain: unknown[],
+    offset = 0,
+    limit?: number,
+    order = 'id asc',
+  ): number[] {
     const fields = this.schema[model] ?? {};
     const ids: number[] = [];
     for (const record of this.table(model).values()) {
@@ -177,7 +197,8 @@ export class SandboxDb {
       return { field, sign: direction.toLowerCase() === 'desc' ? -1 : 1 };
     });
     const table = this.table(model);
-    const key = (id: number, field: string): unknown => (field === 'id' ? id : this.value(model, table.get(id)!, field));
+    const key = (id: number, field: string): unknown =>
+      field === 'id' ? id : this.value(model, table.get(id)!, field);
     ids.sort((a, b) => {
       for (const { field, sign } of keys) {
         const x = key(a, field);
@@ -202,7 +223,8 @@ export class SandboxDb {
         continue;
       }
       const spec = specs[field];
-      if (!spec) throw new OdooFaultError('builtins.ValueError', `Invalid field '${field}' on model '${model}'`);
+      if (!spec)
+        throw new OdooFaultError('builtins.ValueError', `Invalid field '${field}' on model '${model}'`);
       const value = this.value(model, record, field);
       out[field] = this.renderValue(model, record, spec, value);
     }
@@ -227,7 +249,8 @@ export class SandboxDb {
   /** Parses an incoming amount (JSON number or decimal string) into minor units of the record's currency. */
   toMinor(value: unknown, currency: string): number {
     if (value === false || value === null || value === undefined || value === '') return 0;
-    if (typeof value !== 'number' && typeof value !== 'string') throw new OdooFaultError('builtins.ValueError', `invalid amount ${JSON.stringify(value)}`);
+    if (typeof value !== 'number' && typeof value !== 'string')
+      throw new OdooFaultError('builtins.ValueError', `invalid amount ${JSON.stringify(value)}`);
     return Number(fromOdooAmount(value, currency).amount);
   }
 
@@ -257,7 +280,12 @@ export class SandboxDb {
     }
   }
 
-  private matches(model: string, fields: Record<string, FieldSpec>, record: SandboxRecord, domain: unknown[]): boolean {
+  private matches(
+    model: string,
+    fields: Record<string, FieldSpec>,
+    record: SandboxRecord,
+    domain: unknown[],
+  ): boolean {
     // Polish notation: '&' and '|' take the next two terms, '!' the next one; terms are implicitly AND-ed.
     let pos = 0;
     const next = (): boolean => {
@@ -269,9 +297,14 @@ export class SandboxDb {
         return a || b;
       }
       if (term === '!') return !next();
-      if (!Array.isArray(term) || term.length !== 3) throw new OdooFaultError('builtins.ValueError', `Invalid leaf ${JSON.stringify(term)}`);
+      if (!Array.isArray(term) || term.length !== 3)
+        throw new OdooFaultError('builtins.ValueError', `Invalid leaf ${JSON.stringify(term)}`);
       const [field, op, expected] = term as [string, string, unknown];
-      if (field !== 'id' && !fields[field]) throw new OdooFaultError('builtins.ValueError', `Invalid field ${model}.${field} in leaf ${JSON.stringify(term)}`);
+      if (field !== 'id' && !fields[field])
+        throw new OdooFaultError(
+          'builtins.ValueError',
+          `Invalid field ${model}.${field} in leaf ${JSON.stringify(term)}`,
+        );
       const spec = fields[field];
       let actual = field === 'id' ? record.id : this.value(model, record, field);
       let wanted = expected;
@@ -293,7 +326,11 @@ function compare(actual: unknown, op: string, expected: unknown): boolean {
   switch (op) {
     case '=':
     case '==':
-      return Array.isArray(actual) ? values.includes(expected) : empty(expected) ? empty(actual) : actual === expected;
+      return Array.isArray(actual)
+        ? values.includes(expected)
+        : empty(expected)
+          ? empty(actual)
+          : actual === expected;
     case '!=':
       return empty(expected) ? !empty(actual) : actual !== expected;
     case 'in':
@@ -314,7 +351,13 @@ function compare(actual: unknown, op: string, expected: unknown): boolean {
       return typeof actual === 'string' && actual.toLowerCase().includes(String(expected).toLowerCase());
     case '=like':
     case '=ilike':
-      return typeof actual === 'string' && new RegExp(`^${String(expected).replace(/%/g, '.*').replace(/_/g, '.')}$`, op === '=ilike' ? 'i' : '').test(actual);
+      return (
+        typeof actual === 'string' &&
+        new RegExp(
+          `^${String(expected).replace(/%/g, '.*').replace(/_/g, '.')}$`,
+          op === '=ilike' ? 'i' : '',
+        ).test(actual)
+      );
     default:
       throw new OdooFaultError('builtins.ValueError', `Invalid search operator ${op}`);
   }
