@@ -6,6 +6,7 @@ import {
   type EntityIndex,
   findByAmount,
   type IndexedItem,
+  isKeyLength,
   type OpenItemIndex,
   type ReferenceHit,
   toDayNumber,
@@ -137,7 +138,7 @@ function judgeSingle(
   entry: IndexedItem,
   rule: RuleId,
   base: number,
-  evidence: string,
+  evidence: () => string,
 ): Outcome | undefined {
   const c = convert(facts, entry.currency, state.context);
   const ids = [entry.item.id];
@@ -153,7 +154,7 @@ function judgeSingle(
       candidateIds: ids,
       explain: lazyText(
         () =>
-          `${evidence} ${label(entry)} in ${entry.currency}, but the line is in ${facts.line.amount.currency} with no instructed amount or rate`,
+          `${evidence()} ${label(entry)} in ${entry.currency}, but the line is in ${facts.line.amount.currency} with no instructed amount or rate`,
       ),
     };
   }
@@ -170,7 +171,7 @@ function judgeSingle(
       candidateIds: ids,
       explain: lazyText(
         () =>
-          `${evidence} ${label(entry)}${basisNote(c, currency)}; but ${rem === 0n ? 'it is already fully allocated in this run' : 'the line goes the other way'}`,
+          `${evidence()} ${label(entry)}${basisNote(c, currency)}; but ${rem === 0n ? 'it is already fully allocated in this run' : 'the line goes the other way'}`,
       ),
     };
   }
@@ -192,7 +193,7 @@ function judgeSingle(
       allocations: [{ entry, amount: rem }],
       explain: lazyText(
         () =>
-          `${evidence} ${label(entry)}${basisNote(c, currency)}; amount equal${partnerAgrees ? '; partner confirmed by IBAN' : ''}${clashNote}`,
+          `${evidence()} ${label(entry)}${basisNote(c, currency)}; amount equal${partnerAgrees ? '; partner confirmed by IBAN' : ''}${clashNote}`,
       ),
     };
   }
@@ -204,7 +205,7 @@ function judgeSingle(
       allocations: [{ entry, amount: rem }],
       explain: lazyText(
         () =>
-          `${evidence} ${label(entry)}${basisNote(c, currency)}; difference ${show(diff, entry.currency)} within tolerance, written off${clashNote}`,
+          `${evidence()} ${label(entry)}${basisNote(c, currency)}; difference ${show(diff, entry.currency)} within tolerance, written off${clashNote}`,
       ),
     };
   }
@@ -220,7 +221,7 @@ function judgeSingle(
       allocations: [{ entry, amount: lineAmount }],
       explain: lazyText(
         () =>
-          `${evidence} ${label(entry)}${basisNote(c, currency)}; partial payment of ${show(lineAmount, entry.currency)}, ${show(rem - lineAmount, entry.currency)} stays open${partnerAgrees ? '; partner confirmed by IBAN' : ''}${clashNote}`,
+          `${evidence()} ${label(entry)}${basisNote(c, currency)}; partial payment of ${show(lineAmount, entry.currency)}, ${show(rem - lineAmount, entry.currency)} stays open${partnerAgrees ? '; partner confirmed by IBAN' : ''}${clashNote}`,
       ),
     };
   }
@@ -232,7 +233,7 @@ function judgeSingle(
     candidateIds: ids,
     explain: lazyText(
       () =>
-        `${evidence} ${label(entry)}${basisNote(c, currency)}; but the line exceeds the open ${show(rem, entry.currency)} by ${show(diff, entry.currency)}`,
+        `${evidence()} ${label(entry)}${basisNote(c, currency)}; but the line exceeds the open ${show(rem, entry.currency)} by ${show(diff, entry.currency)}`,
     ),
   };
 }
@@ -245,61 +246,78 @@ function matchByReference(state: RunState, facts: LineFacts): Outcome | undefine
     [line.creditorReference, line.endToEndId, line.remittanceInfo],
     entity.maxKeyLength,
   ));
-  const hits = new Map<IndexedItem, { hit: ReferenceHit; token: string }>();
-  const weak = new Map<IndexedItem, string>();
+  // Plain arrays: a line references one or two items, and this runs for every line.
+  let hits: Hit[] | undefined;
+  let weak: Hit[] | undefined;
   for (const token of tokens) {
     if (isRfShaped(token) && !hasValidRfCheckDigits(token)) {
       // A wrong check digit is never an exact match; the body alone is at most a hint.
-      for (const entry of entity.byRfBody.get(rfBody(token)) ?? []) {
-        if (!weak.has(entry)) weak.set(entry, token);
+      if (!isKeyLength(entity.bodyLengths, token.length - 4)) continue;
+      const found = entity.byRfBody.get(rfBody(token));
+      if (found === undefined) continue;
+      for (const entry of found) {
+        if (!containsEntry((weak ??= []), entry)) weak.push({ entry, via: 'rf', token });
       }
       continue;
     }
-    for (const hit of entity.byReference.get(token) ?? []) {
-      if (!hits.has(hit.entry)) hits.set(hit.entry, { hit, token });
+    if (!isKeyLength(entity.keyLengths, token.length)) continue;
+    const found = entity.byReference.get(token);
+    if (found === undefined) continue;
+    for (const hit of found) {
+      if (!containsEntry((hits ??= []), hit.entry)) hits.push({ entry: hit.entry, via: hit.via, token });
     }
   }
-  const outcome = judgeReferenceHits(state, facts, hits, weak);
-  if (outcome === undefined || hits.size === 0) return outcome;
-  const partners = new Set([...hits.keys()].map((e) => e.item.partnerId));
-  const [partnerHint] = partners;
-  return {
-    ...outcome,
-    ...(partners.size === 1 && partnerHint !== undefined ? { partnerHint } : {}),
-    referencedIds: [...hits.keys()].map((e) => e.item.id),
-  };
-}
-
-function judgeReferenceHits(
-  state: RunState,
-  facts: LineFacts,
-  hits: Map<IndexedItem, { hit: ReferenceHit; token: string }>,
-  weak: Map<IndexedItem, string>,
-): Outcome | undefined {
-  if (hits.size === 0) {
-    if (weak.size !== 1) return undefined;
-    const [entry, token] = [...weak][0]!;
+  if (hits === undefined) {
+    if (weak?.length !== 1) return undefined;
+    const { entry, token } = weak[0]!;
     const outcome = judgeSingle(
       state,
       facts,
       entry,
       'reference',
       0.6,
-      `${formatRfReference(token)} (wrong check digits) resembles`,
+      lazyText(() => `${formatRfReference(token)} (wrong check digits) resembles`),
     );
     return outcome && { ...outcome, reason: outcome.reason ?? 'REFERENCE_CHECK_FAILED' };
   }
-  if (hits.size === 1) {
-    const [entry, { hit, token }] = [...hits][0]!;
-    const evidence =
-      hit.via === 'rf'
+  let outcome: Outcome | undefined;
+  if (hits.length === 1) {
+    const { entry, via, token } = hits[0]!;
+    const evidence = lazyText(() =>
+      via === 'rf'
         ? `${formatRfReference(token)} matched`
-        : hit.via === 'payment-reference'
+        : via === 'payment-reference'
           ? `payment reference ${entry.item.paymentReference ?? token} matched`
-          : `number ${entry.item.number} matched`;
-    return judgeSingle(state, facts, entry, 'reference', 0.99, evidence);
+          : `number ${entry.item.number} matched`,
+    );
+    outcome = judgeSingle(state, facts, entry, 'reference', 0.99, evidence);
+  } else {
+    outcome = judgeReferencedGroup(
+      state,
+      facts,
+      hits.map((h) => h.entry),
+    );
   }
-  return judgeReferencedGroup(state, facts, [...hits.keys()]);
+  if (outcome === undefined) return undefined;
+  const partnerHint = hits[0]!.entry.item.partnerId;
+  const samePartner = hits.every((h) => h.entry.item.partnerId === partnerHint);
+  return {
+    ...outcome,
+    ...(samePartner ? { partnerHint } : {}),
+    referencedIds: hits.map((h) => h.entry.item.id),
+  };
+}
+
+/** An item a line's reference points at, and how. */
+interface Hit {
+  readonly entry: IndexedItem;
+  readonly via: ReferenceHit['via'];
+  readonly token: string;
+}
+
+function containsEntry(list: readonly Hit[], entry: IndexedItem): boolean {
+  for (const h of list) if (h.entry === entry) return true;
+  return false;
 }
 
 /** Several items referenced by one line: the line pays them together (credit notes netted), or a subset of them. */
@@ -415,11 +433,18 @@ function matchByPartnerAmount(state: RunState, facts: LineFacts): Outcome | unde
     if (diff === 0n) exact.push(e);
     else if (abs(diff) <= tolerance(state, e.currency, c.amount, c.basis)) near.push(e);
   }
-  const evidence = `IBAN → partner ${partnerId};`;
+  const evidence = 'IBAN → partner ' + partnerId + ';';
   const pick = exact.length > 0 ? exact : near;
   if (pick.length === 1) {
     const entry = pick[0]!;
-    const outcome = judgeSingle(state, facts, entry, 'partner-amount', 0.95, `${evidence} amount points at`);
+    const outcome = judgeSingle(
+      state,
+      facts,
+      entry,
+      'partner-amount',
+      0.95,
+      lazyText(() => `${evidence} amount points at`),
+    );
     if (outcome === undefined) return undefined;
     const near = Math.abs(facts.day - entry.dueDay) <= state.rules.dateProximityDays;
     return {
@@ -459,7 +484,7 @@ function matchByPartnerAmount(state: RunState, facts: LineFacts): Outcome | unde
       sameWay[0]!,
       'partner-amount',
       0.75,
-      `${evidence} the only open item is`,
+      lazyText(() => `${evidence} the only open item is`),
     );
     if (outcome && outcome.allocations.length > 0)
       return { ...outcome, confidence: Math.min(outcome.confidence, 0.75) };
@@ -553,7 +578,14 @@ function matchByAmountOnly(state: RunState, facts: LineFacts): Outcome | undefin
       (e) => state.remaining[e.ordinal] === e.residual,
     );
     if (found.length === 1) {
-      const outcome = judgeSingle(state, facts, found[0]!, 'amount-only', 0.6, 'only the amount points at');
+      const outcome = judgeSingle(
+        state,
+        facts,
+        found[0]!,
+        'amount-only',
+        0.6,
+        lazyText(() => 'only the amount points at'),
+      );
       return (
         outcome && {
           ...outcome,

@@ -39,6 +39,9 @@ export interface EntityIndex {
   readonly entries: IndexedItem[];
   /** Longest normalised reference key, so a line's text is not split into longer candidates. */
   maxKeyLength: number;
+  /** Lengths that occur among reference keys (and RF bodies): most words of a text are skipped without a lookup. */
+  readonly keyLengths: Uint8Array;
+  readonly bodyLengths: Uint8Array;
 }
 
 /** The maps the rules look candidates up in; no rule ever scans all items. */
@@ -73,6 +76,14 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else list.push(value);
 }
 
+// Keys longer than this share one length slot; they are still looked up.
+const MAX_KEY = 64;
+
+/** True when a candidate of this length can be a reference key of the entity. */
+export function isKeyLength(lengths: Uint8Array, length: number): boolean {
+  return lengths[Math.min(MAX_KEY, length)] === 1;
+}
+
 function entityIndex(byEntity: Map<string, EntityIndex>, entityId: string): EntityIndex {
   let index = byEntity.get(entityId);
   if (index === undefined) {
@@ -83,6 +94,8 @@ function entityIndex(byEntity: Map<string, EntityIndex>, entityId: string): Enti
       byAmount: undefined,
       entries: [],
       maxKeyLength: 0,
+      keyLengths: new Uint8Array(MAX_KEY + 1),
+      bodyLengths: new Uint8Array(MAX_KEY + 1),
     };
     byEntity.set(entityId, index);
   }
@@ -110,6 +123,7 @@ export function buildOpenItemIndex(items: readonly OpenItem[]): OpenItemIndex {
     if (number.length >= MIN_REFERENCE_LENGTH) {
       push(index.byReference, number, { entry, via: 'number' });
       index.maxKeyLength = Math.max(index.maxKeyLength, number.length);
+      index.keyLengths[Math.min(MAX_KEY, number.length)] = 1;
     }
     if (item.paymentReference !== undefined) {
       const ref = normaliseReference(item.paymentReference);
@@ -118,7 +132,11 @@ export function buildOpenItemIndex(items: readonly OpenItem[]): OpenItemIndex {
         const via = isRfShaped(ref) && hasValidRfCheckDigits(ref) ? 'rf' : 'payment-reference';
         push(index.byReference, ref, { entry, via });
         index.maxKeyLength = Math.max(index.maxKeyLength, ref.length);
-        if (via === 'rf') push(index.byRfBody, rfBody(ref), entry);
+        index.keyLengths[Math.min(MAX_KEY, ref.length)] = 1;
+        if (via === 'rf') {
+          push(index.byRfBody, rfBody(ref), entry);
+          index.bodyLengths[Math.min(MAX_KEY, ref.length - 4)] = 1;
+        }
       }
     }
     push(index.byPartner, item.partnerId, entry);
