@@ -166,7 +166,7 @@ export class EventCatalog {
       version: d.version,
       owner: d.owner,
       description: d.description,
-      jsonSchema: z.toJSONSchema(d.schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+      jsonSchema: z.toJSONSchema(d.schema, { io: 'input', unrepresentable: 'any' }),
     }));
   }
 }

@@ -51,5 +51,5 @@ export function encodeCloudEvent(event: CloudEvent): string {
 
 /** Parses and checks an envelope received from the wire. */
 export function decodeCloudEvent(text: string): CloudEvent {
-  return cloudEventSchema.parse(JSON.parse(text)) as CloudEvent;
+  return cloudEventSchema.parse(JSON.parse(text));
 }
