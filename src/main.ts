@@ -10,6 +10,7 @@ import { startSecurity } from './identity/index.ts';
 import { recordAudit } from './audit/index.ts';
 import { startFolderInbox } from './connectors/banks/index.ts';
 import {
+  createOdooReconciliationLedger,
   createOdooStatementPoster,
   OdooClient,
   startSandboxOdoo,
@@ -27,6 +28,11 @@ import {
   type StatementImportDeps,
   type StatementPostingDeps,
 } from './flows/statement-import/index.ts';
+import {
+  createReconciliationServices,
+  startReconciliationLoop,
+  type ReconciliationDeps,
+} from './flows/reconciliation/index.ts';
 import { createLogger, type Logger } from './observability/index.ts';
 import { openStore, recordStart, type Db } from './store/index.ts';
 
@@ -120,6 +126,8 @@ export async function startKontor(options: StartOptions): Promise<RunningKontor>
       inboxes: options.listen !== false,
     });
     stack.push(() => statements.stop());
+    const reconciliation = await wireReconciliation({ db, config, logger, odoo: odoo.client, bus });
+    stack.push(() => reconciliation.stop());
 
     const services: ApiServices = {
       db,
@@ -129,6 +137,7 @@ export async function startKontor(options: StartOptions): Promise<RunningKontor>
       readiness,
       security,
       statements: statements.services,
+      reconciliation: reconciliation.services,
     };
     const app = await buildServer(services);
     stack.push(() => app.close());
@@ -298,6 +307,47 @@ async function wireStatements(input: {
     },
     async stop() {
       for (const inbox of inboxes) await inbox.close();
+      await consumer.stop();
+      await loop.stop();
+    },
+  };
+}
+
+/** Wires reconciliation: the Odoo ledger adapter, the loop woken by posted statements, and the API's services. */
+async function wireReconciliation(input: {
+  db: Db;
+  config: KontorConfig;
+  logger: Logger;
+  odoo: OdooClient;
+  bus: Awaited<ReturnType<typeof startEventBus>>;
+}): Promise<{ services: NonNullable<ApiServices['reconciliation']>; stop(): Promise<void> }> {
+  const { db, config, logger } = input;
+  const deps: ReconciliationDeps = {
+    db,
+    accounts: config.bankAccounts,
+    entities: config.entities,
+    ledger: createOdooReconciliationLedger(input.odoo),
+    rules: config.reconciliation.rules,
+    publish: (tx, event) => publish(tx, event),
+    audit: (tx, entry) => recordAudit(tx, entry),
+    clock: systemClock,
+  };
+  const loop = startReconciliationLoop(deps, {
+    onResult: (r) => {
+      if (r.autoMatched + r.proposed + r.exceptions + r.failedInOdoo > 0)
+        logger.info(r, 'bank lines reconciled against Odoo open items');
+    },
+    onError: (e, retryInMs) => logger.warn({ err: e, retryInMs }, 'reconciliation failed; it will be retried'),
+  });
+  // The consumer only wakes the loop: reconciling talks to Odoo and must not run inside the consumer's transaction.
+  const consumer = await input.bus.startConsumer({
+    name: 'reconciliation',
+    types: ['kontor.bank.statement.posted.v1'],
+    handle: async () => loop.wake(),
+  });
+  return {
+    services: createReconciliationServices(deps),
+    async stop() {
       await consumer.stop();
       await loop.stop();
     },

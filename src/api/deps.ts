@@ -10,6 +10,7 @@ import type {
   ImportSummary,
   PostingResult,
 } from '../flows/statement-import/index.ts';
+import type { ReconciliationServices } from '../flows/reconciliation/index.ts';
 
 /** One readiness check: resolves to ok/not ok with a short reason, shown at /readyz. */
 export interface ReadinessCheck {
@@ -29,6 +30,8 @@ export interface ApiServices {
   security?: SecurityServices | undefined;
   /** Bank statement import; absent = the statement routes are not served. */
   statements?: StatementServices | undefined;
+  /** Reconciliation; absent = the reconciliation routes are not served. */
+  reconciliation?: ReconciliationServices | undefined;
 }
 
 /** The statement-import application functions the API and CLI call. */

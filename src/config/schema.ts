@@ -6,6 +6,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { bicSchema, ibanSchema, isCurrencyCode } from '../domain/index.ts';
+import { reconciliationRulesSchema } from '../flows/reconciliation/rules.ts';
 import { approvalPolicySchema } from '../policy/approval/index.ts';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-_]*$/, 'use lower-case letters, digits, "-" and "_"');
@@ -95,6 +96,8 @@ export const configSchema = z
     bankAccounts: z.array(bankAccountSchema).default([]),
     odoo: odooSchema.prefault({}),
     schedules: z.array(scheduleSchema).default([]),
+    /** Matching rules, tolerances and the auto-reconcile threshold (src/flows/reconciliation/README.md). */
+    reconciliation: z.strictObject({ rules: reconciliationRulesSchema.prefault({}) }).prefault({}),
     /** Payment approval rules (bands, risk signals, approval lifetime); see kontor.example.yaml. */
     approvalPolicy: approvalPolicySchema.prefault({}),
   })

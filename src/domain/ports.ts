@@ -34,6 +34,57 @@ export interface StatementLinePoster {
   ): Promise<StatementLinePostingOutcome[]>;
 }
 
+/** An open invoice, bill or credit note as the reconciliation flow reads it from the ledger. */
+export interface LedgerOpenItem {
+  /** The ledger's id of the move (Odoo `account.move` id, as text). */
+  id: string;
+  number: string;
+  kind: 'customer_invoice' | 'vendor_bill' | 'customer_credit_note' | 'vendor_credit_note';
+  partnerId: string;
+  amount: Money;
+  /** What is still open, as a magnitude. */
+  residual: Money;
+  dueDate: string;
+  paymentReference?: string;
+}
+
+/** Reconcile one booked bank line with open items, each for the amount the engine allocated. */
+export interface LedgerReconciliation {
+  companyId: number | undefined;
+  /** The ledger's id of the bank statement line (Odoo `account.bank.statement.line` id). */
+  statementLineId: number;
+  allocations: { itemId: string; amount: Money }[];
+  writeOff?: { amount: Money; account: string };
+}
+
+/** What the ledger did; `writeOffSkipped` when a write-off was asked for but not booked. */
+export interface LedgerReconciliationOutcome {
+  status: 'reconciled' | 'already_reconciled';
+  writeOffSkipped: boolean;
+}
+
+/** One bank journal line of the ledger, for the completeness check. */
+export interface LedgerJournalLine {
+  id: number;
+  date: string;
+  amount: Money;
+}
+
+/** What the reconciliation flow needs from the ledger (Odoo); throws a retryable error when it cannot be reached. */
+export interface ReconciliationLedger {
+  listOpenItems(companyId: number | undefined): Promise<LedgerOpenItem[]>;
+  /** Normalised IBAN (upper case, no spaces) → partner id. */
+  listPartnersByIban(companyId: number | undefined): Promise<Map<string, string>>;
+  reconcileLine(request: LedgerReconciliation): Promise<LedgerReconciliationOutcome>;
+  undoReconciliation(companyId: number | undefined, statementLineId: number): Promise<void>;
+  /** The bank journal's statement lines booked on or before `date`. */
+  listJournalLines(
+    companyId: number | undefined,
+    journal: string | number,
+    date: string,
+  ): Promise<LedgerJournalLine[]>;
+}
+
 /** A posted vendor bill with something left to pay, as the payment run needs it. */
 export interface OpenVendorBill {
   /** The bill's id in the ERP (Odoo account.move id, as text). */

@@ -4,6 +4,7 @@ import { auditRoutes } from './audit.ts';
 import { identityRoutes, oauthRoutes } from './identities.ts';
 import { metricsRoutes } from './metrics.ts';
 import { statementRoutes } from './statements.ts';
+import { reconciliationRoutes } from './reconciliation.ts';
 import type { RouteModule } from './types.ts';
 
-export const routeModules: RouteModule[] = [healthRoutes, oauthRoutes, identityRoutes, auditRoutes, metricsRoutes, statementRoutes];
+export const routeModules: RouteModule[] = [healthRoutes, oauthRoutes, identityRoutes, auditRoutes, metricsRoutes, statementRoutes, reconciliationRoutes];

@@ -9,6 +9,7 @@ import { registerStatementInspect } from './statement-inspect.ts';
 import { registerImport } from './import.ts';
 import { registerIdentity } from './identity.ts';
 import { registerAudit } from './audit.ts';
+import { registerReconcile } from './reconcile.ts';
 
 /** Adds a command (or a group of commands) to the program. */
 export type RegisterCommand = (program: Command) => void;
@@ -23,4 +24,5 @@ export const commands: RegisterCommand[] = [
   registerImport,
   registerIdentity,
   registerAudit,
+  registerReconcile,
 ];

@@ -83,7 +83,8 @@ export function createOdooReconciliationLedger(
     async listPartnersByIban(companyId) {
       const company = await companyOf(companyId);
       const cached = partners.get(company);
-      if (cached !== undefined && now() - cached.at < (options.partnerCacheMs ?? 300_000)) return cached.byIban;
+      if (cached !== undefined && now() - cached.at < (options.partnerCacheMs ?? 300_000))
+        return cached.byIban;
       const byIban = new Map<string, string>();
       for (const bank of await client.listPartnerBanks(company))
         if (bank.partnerId !== 0) byIban.set(normaliseAccount(bank.accountNumber), String(bank.partnerId));
@@ -94,17 +95,23 @@ export function createOdooReconciliationLedger(
     async reconcileLine(request: LedgerReconciliation): Promise<LedgerReconciliationOutcome> {
       const company = await companyOf(request.companyId);
       const writeOffSkipped = request.writeOff !== undefined && request.writeOff.amount.amount !== 0n;
-      if (await isReconciled(company, request.statementLineId)) return { status: 'already_reconciled', writeOffSkipped };
+      if (await isReconciled(company, request.statementLineId))
+        return { status: 'already_reconciled', writeOffSkipped };
       const moveIds = request.allocations.map((a) => Number(a.itemId));
       const open = await client.listOpenLines(company, moveIds);
       const missing = moveIds.filter((id) => !open.some((l) => l.moveId === id));
       if (missing.length > 0)
-        throw new ConflictError(`Odoo move(s) ${missing.join(', ')} have no open receivable or payable item left`);
+        throw new ConflictError(
+          `Odoo move(s) ${missing.join(', ')} have no open receivable or payable item left`,
+        );
       // Odoo pairs items in order and settles the smaller residual of each pair, so the allocations'
       // order is kept: fully paid items first, the partially paid one last (as the engine orders them).
       const moveLineIds = moveIds.flatMap((id) => open.filter((l) => l.moveId === id).map((l) => l.id));
       try {
-        await client.reconcileStatementLine(company, { statementLineId: request.statementLineId, moveLineIds });
+        await client.reconcileStatementLine(company, {
+          statementLineId: request.statementLineId,
+          moveLineIds,
+        });
       } catch (e) {
         // Someone (a person in Odoo, or a run that crashed after reconciling) got there first.
         if (e instanceof ConflictError && (await isReconciled(company, request.statementLineId)))
@@ -144,7 +151,9 @@ export function createOdooReconciliationLedger(
         amount: fromOdooAmount(
           r.amount,
           // A line without its own currency is in the journal's.
-          Array.isArray(r.currency_id) && typeof r.currency_id[1] === 'string' ? r.currency_id[1] : found.currency,
+          Array.isArray(r.currency_id) && typeof r.currency_id[1] === 'string'
+            ? r.currency_id[1]
+            : found.currency,
         ),
       }));
     },

@@ -33,3 +33,4 @@ export {
 export { listExceptions, type ExceptionFilter, type ExceptionPage } from './queries.ts';
 export { checkBalances, type AccountBalanceCheck, type BalanceCheckReport } from './check.ts';
 export { startReconciliationLoop, type ReconciliationLoop, type ReconciliationLoopOptions } from './loop.ts';
+export { createReconciliationServices, type ReconciliationServices } from './services.ts';

@@ -3,7 +3,14 @@
  * the engine, each decision stored once (a replay finds it and does nothing), auto matches applied
  * in Odoo, proposals and exceptions left for a person.
  */
-import { money, NotFoundError, parseMoney, toMoneyJson, type Money } from '../../../domain/index.ts';
+import {
+  money,
+  NotFoundError,
+  parseMoney,
+  toMoneyJson,
+  type Iban,
+  type Money,
+} from '../../../domain/index.ts';
 import { matchLines } from '../match-lines.ts';
 import type { BankLine, MatchProposal, OpenItem } from '../types.ts';
 import { resolveAccountTarget, type ReconciliationDeps } from './deps.ts';
@@ -45,7 +52,8 @@ function toBankLine(row: LineRow, entityId: string): BankLine {
       ? undefined
       : {
           ...(row.counterparty_name === null ? {} : { name: row.counterparty_name }),
-          ...(row.counterparty_iban === null ? {} : { iban: row.counterparty_iban }),
+          // Stored IBANs were validated when the statement was imported.
+          ...(row.counterparty_iban === null ? {} : { iban: row.counterparty_iban as Iban }),
         };
   const instructed = row.line.instructedAmount;
   return {
@@ -218,9 +226,7 @@ export async function reconcileStatement(
 }
 
 /** Reconciles every statement of a completed import that still has undecided lines or Odoo work left. */
-export async function reconcilePending(
-  deps: ReconciliationDeps,
-): Promise<{
+export async function reconcilePending(deps: ReconciliationDeps): Promise<{
   statements: number;
   autoMatched: number;
   proposed: number;
