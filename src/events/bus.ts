@@ -25,6 +25,8 @@ import { EVENT_COLUMNS, EVENTS_CHANNEL, LOG_HORIZON_SQL, toStoredEvent, type Eve
 
 // Only one relay at a time moves rows to JetStream, so the stream keeps the outbox order.
 const RELAY_LOCK_KEY = 7_204_013;
+// How soon to look again when committed events wait behind a transaction still running.
+const HELD_BACK_RETRY_MS = 5;
 
 export interface NatsBusOptions {
   /** JetStream stream name (default KONTOR_EVENTS). */
@@ -203,6 +205,15 @@ abstract class ConsumerRunner implements ConsumerHandle {
   /** Re-delivers every event of the consumer's types from `from`, then clears the request. */
   protected abstract replayFrom(from: bigint): Promise<void>;
 
+  /** True when events of the consumer's types exist after `after` (i.e. above the horizon, if a fetch found none). */
+  protected async hasHeldBack(after: LogPosition): Promise<boolean> {
+    const r = await this.db.query<{ more: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM kontor_events WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND type = ANY($3::text[])) AS more',
+      [String(after.txid), String(after.seq), [...this.processor.definition.types]],
+    );
+    return r.rows[0]?.more === true;
+  }
+
   /**
    * Reads the next events of the consumer's types in log order. Only transactions older than the
    * log horizon qualify: their set of events can no longer grow behind the cursor.
@@ -247,8 +258,10 @@ class EmbeddedRunner extends ConsumerRunner {
         const limit = Math.max(1, Math.min(this.processor.room, 500));
         const rows = await this.fetchAfter(this.#cursor, limit);
         if (rows.length === 0) {
-          await this.#persist(true);
-          await this.waker.wait(this.pollMs);
+          await this.#persist(false);
+          // Committed events above the horizon send no second NOTIFY when the transaction holding
+          // the horizon ends, so while some are known to wait, look again shortly.
+          await this.waker.wait((await this.hasHeldBack(this.#cursor)) ? HELD_BACK_RETRY_MS : this.pollMs);
           continue;
         }
         for (const row of rows) {
@@ -282,8 +295,9 @@ class EmbeddedRunner extends ConsumerRunner {
 
   async #persist(force: boolean): Promise<void> {
     if (!isAfter(this.#position, this.#persisted)) return;
-    // Writing the position after every event would double the writes; a lost update only means
-    // redelivery after a crash, which the idempotency records absorb.
+    // Writing the position after every event would double the writes (and fsyncs); a lost update
+    // only means redelivery after a crash, which the idempotency records absorb. The idle wait
+    // (at most pollMs) writes a position held back here.
     if (!force && Date.now() - this.#lastPersistAt < 200) return;
     const pos = this.#position;
     await this.db.query('UPDATE kontor_consumers SET position_txid = $2, position = $3, updated_at = now() WHERE name = $1', [
@@ -561,7 +575,12 @@ class Relay {
     while (!this.#stopped) {
       try {
         const n = await this.relayOnce();
-        if (n < this.#batch) await this.waker.wait(n < 0 ? Math.min(this.#pollMs, 1_000) : this.#pollMs);
+        if (n < 0) await this.waker.wait(Math.min(this.#pollMs, 1_000));
+        else if (n < this.#batch) {
+          // Rows left unrelayed are above the log horizon: their NOTIFY has passed, so look again shortly.
+          const left = await this.#db.query<{ more: boolean }>('SELECT EXISTS (SELECT 1 FROM kontor_events WHERE relayed_at IS NULL) AS more');
+          await this.waker.wait(left.rows[0]?.more === true ? HELD_BACK_RETRY_MS : this.#pollMs);
+        }
       } catch (e) {
         if (this.#stopped) break;
         this.#onError(e, 'nats relay');
