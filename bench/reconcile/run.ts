@@ -151,6 +151,12 @@ console.log(
         autoMatched: kontorSlice.autoMatched,
       },
       speedup: Math.round((naiveMs / Math.max(1, kontorSlice.wallMs)) * 10) / 10,
+      // The pairwise cost grows with lines × items; this is what it would take on the largest run.
+      naiveExtrapolatedMs: big
+        ? Math.round(
+            (naiveMs * big.lines * big.items) / Math.max(1, sliceData.lines.length * sliceData.items.length),
+          )
+        : null,
     },
     bar: bar ?? null,
   }),

@@ -189,7 +189,7 @@ function judgeSingle(
     return {
       ...common,
       confidence: Math.min(ceiling, base - approx),
-      ...(clashReason ? { reason: clashReason } : {}),
+      reason: clashReason,
       allocations: [{ entry, amount: rem }],
       explain: lazyText(
         () =>
@@ -201,7 +201,7 @@ function judgeSingle(
     return {
       ...common,
       confidence: Math.min(ceiling, base - 0.04 - approx),
-      ...(clashReason ? { reason: clashReason } : {}),
+      reason: clashReason,
       allocations: [{ entry, amount: rem }],
       explain: lazyText(
         () =>
@@ -636,6 +636,8 @@ export function assertBalanced(proposal: MatchProposal): void {
   }
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 function toProposal(
   state: RunState,
   facts: LineFacts,
@@ -681,18 +683,20 @@ function toProposal(
     };
   }
   const reason = status === 'auto' ? undefined : (outcome.reason ?? 'WEAK_EVIDENCE');
-  const proposal: MatchProposal = {
+  // Optional fields are assigned rather than spread in: this object is made once per line, and
+  // conditional spreads allocate and copy.
+  const proposal: Mutable<MatchProposal> = {
     lineId: line.id,
     status,
     confidence: Math.round(outcome.confidence * 1000) / 1000,
-    ...(reason ? { reason } : {}),
     rule: outcome.rule,
     lineAmount: money(outcome.lineAmount, outcome.currency),
     allocations,
-    ...(writeOff ? { writeOff } : {}),
-    ...(outcome.candidateIds ? { candidateIds: outcome.candidateIds } : {}),
     explanation: outcome.explain(),
   };
+  if (reason !== undefined) proposal.reason = reason;
+  if (writeOff !== undefined) proposal.writeOff = writeOff;
+  if (outcome.candidateIds !== undefined) proposal.candidateIds = outcome.candidateIds;
   assertBalanced(proposal);
   // Reserve what this proposal allocates, so no later line of the run can allocate it again.
   for (const { entry, amount } of outcome.allocations) {
