@@ -10,6 +10,7 @@ import { registerImport } from './import.ts';
 import { registerIdentity } from './identity.ts';
 import { registerAudit } from './audit.ts';
 import { registerReconcile } from './reconcile.ts';
+import { registerEvents } from './events.ts';
 
 /** Adds a command (or a group of commands) to the program. */
 export type RegisterCommand = (program: Command) => void;
@@ -25,4 +26,5 @@ export const commands: RegisterCommand[] = [
   registerIdentity,
   registerAudit,
   registerReconcile,
+  registerEvents,
 ];
