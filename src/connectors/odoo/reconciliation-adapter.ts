@@ -137,25 +137,26 @@ export function createOdooReconciliationLedger(
         model: 'account.bank.statement.line',
         method: 'search_read',
         params: {
-          domain: [
-            ['journal_id', '=', journalId],
-            ['date', '<=', date],
-          ],
+          // The date is filtered here rather than in the domain: the sandbox compares domain values as
+          // numbers, and one read of the journal per daily check is cheap.
+          domain: [['journal_id', '=', journalId]],
           fields: ['date', 'amount', 'currency_id'],
           order: 'date asc, id asc',
         },
       })) as { id: number; date: string; amount: number; currency_id: unknown }[];
-      return rows.map((r) => ({
-        id: r.id,
-        date: r.date,
-        amount: fromOdooAmount(
-          r.amount,
-          // A line without its own currency is in the journal's.
-          Array.isArray(r.currency_id) && typeof r.currency_id[1] === 'string'
-            ? r.currency_id[1]
-            : found.currency,
-        ),
-      }));
+      return rows
+        .filter((r) => r.date <= date)
+        .map((r) => ({
+          id: r.id,
+          date: r.date,
+          amount: fromOdooAmount(
+            r.amount,
+            // A line without its own currency is in the journal's.
+            Array.isArray(r.currency_id) && typeof r.currency_id[1] === 'string'
+              ? r.currency_id[1]
+              : found.currency,
+          ),
+        }));
     },
   };
 }
