@@ -82,7 +82,7 @@ export class TokenService {
     if (typeof payload.sub !== 'string' || typeof payload.key !== 'string' || typeof payload.scope !== 'string') return err('invalid-token');
     const current = await this.#identities.authenticateKeyId(payload.sub, payload.key);
     if (!current.ok) return err(current.error);
-    const granted = payload.scope.split(' ').filter((s) => current.value.scopes.includes(s));
+    const granted = payload.scope.split(' ').filter((s) => isScope(s) && hasScope(current.value.scopes, s));
     return ok({ ...current.value, scopes: granted, via: 'jwt' });
   }
 }

@@ -56,7 +56,7 @@ export function installAuth(app: App, security: SecurityServices | undefined): v
       throw new Error(`route ${String(route.method)} ${route.url} declares unknown scope "${scope}"`);
     }
   });
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (request.is404) return;
     const scope = request.routeOptions.config.scope;
     if (scope === 'public') return;
@@ -79,6 +79,7 @@ export function installAuth(app: App, security: SecurityServices | undefined): v
     request.identity = principal;
     request.correlation.identityId = principal.identityId;
     request.log = request.log.child({ identityId: principal.identityId });
+    reply.log = request.log;
     if (!hasScope(principal.scopes, scope)) {
       request.log.warn({ scope }, 'scope missing');
       throw new AppError(ErrorCodes.FORBIDDEN, `this request needs the scope ${scope}`, { details: { requiredScope: scope } });

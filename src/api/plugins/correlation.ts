@@ -31,6 +31,8 @@ export function installCorrelation(app: App): void {
     request.correlationId = context.correlationId;
     request.traceparent = context.traceparent;
     request.log = request.log.child({ correlationId: context.correlationId });
+    // Fastify's own "request completed" line is written through reply.log.
+    reply.log = request.log;
     void reply.header('x-correlation-id', context.correlationId);
     void reply.header('traceparent', context.traceparent);
     runWithCorrelation(context, done);
