@@ -3,7 +3,8 @@
  * wires the capabilities and starts the HTTP server.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildServer, type ApiServices, type App, type ReadinessCheck } from './api/index.ts';
 import { ConfigError, loadSecrets, type KontorConfig } from './config/index.ts';
 import { startSecurity } from './identity/index.ts';
@@ -12,6 +13,7 @@ import { startFolderInbox } from './connectors/banks/index.ts';
 import {
   createOdooReconciliationLedger,
   createOdooStatementPoster,
+  createOdooVendorPayables,
   OdooClient,
   startSandboxOdoo,
   type SandboxOdoo,
@@ -33,6 +35,7 @@ import {
   startReconciliationLoop,
   type ReconciliationDeps,
 } from './flows/reconciliation/index.ts';
+import * as paymentRun from './flows/payment-run/index.ts';
 import { createLogger, type Logger } from './observability/index.ts';
 import { openStore, recordStart, type Db } from './store/index.ts';
 
@@ -128,6 +131,7 @@ export async function startKontor(options: StartOptions): Promise<RunningKontor>
     stack.push(() => statements.stop());
     const reconciliation = await wireReconciliation({ db, config, logger, odoo: odoo.client, bus });
     stack.push(() => reconciliation.stop());
+    const paymentOrders = wirePaymentRun({ db, config, odoo: odoo.client, dataDir, env });
 
     const services: ApiServices = {
       db,
@@ -138,6 +142,7 @@ export async function startKontor(options: StartOptions): Promise<RunningKontor>
       security,
       statements: statements.services,
       reconciliation: reconciliation.services,
+      paymentOrders,
     };
     const app = await buildServer(services);
     stack.push(() => app.close());
@@ -310,6 +315,59 @@ async function wireStatements(input: {
       await consumer.stop();
       await loop.stop();
     },
+  };
+}
+
+/** Wires the payment-run flow: Odoo payables, one outbox folder per bank account, the policy and the pain.001 XSDs. */
+function wirePaymentRun(input: {
+  db: Db;
+  config: KontorConfig;
+  odoo: OdooClient;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+}): NonNullable<ApiServices['paymentOrders']> {
+  const { config } = input;
+  // The official XSDs are not shipped in the package: KONTOR_XSD_DIR, else the shared fixtures next to the checkout.
+  const xsdDir = input.env.KONTOR_XSD_DIR || new URL('../../shared/fixtures/xsd/', import.meta.url).pathname;
+  const readXsd = (name: string) => (existsSync(join(xsdDir, name)) ? readFileSync(join(xsdDir, name), 'utf8') : undefined);
+  const xsd: paymentRun.PaymentRunDeps['xsd'] = {};
+  const v09 = readXsd('sepaxml__pain.001.001.09.xsd') ?? readXsd('pain.001.001.09.xsd');
+  const v03 = readXsd('oca-bp__pain.001.001.03.xsd') ?? readXsd('pain.001.001.03.xsd');
+  if (v09 !== undefined) xsd['pain.001.001.09'] = v09;
+  if (v03 !== undefined) xsd['pain.001.001.03'] = v03;
+  const outboxes = new Map(config.bankAccounts.map((a) => [a.id, a.outbox ?? join(input.dataDir, 'outbox', a.id)]));
+  const deps: paymentRun.PaymentRunDeps = {
+    db: input.db,
+    accounts: config.bankAccounts.map((a) => ({
+      id: a.id,
+      entity: a.entity,
+      iban: a.iban,
+      bic: a.bic,
+      currency: a.currency,
+      odooJournal: a.odooJournal,
+      painVersion: a.painVersion,
+    })),
+    entities: config.entities,
+    payables: createOdooVendorPayables(input.odoo),
+    policy: config.approvalPolicy,
+    channelFor: (id) => paymentRun.createFolderChannel(outboxes.get(id) ?? join(input.dataDir, 'outbox', id)),
+    xsd,
+    publish: (tx, event) => publish(tx, event),
+    audit: (tx, entry) => recordAudit(tx, entry),
+    clock: systemClock,
+    ids: uuidIds,
+  };
+  return {
+    propose: (i) => paymentRun.proposePaymentOrder(deps, i),
+    list: (o) => paymentRun.listPaymentOrders(deps, o),
+    get: (id) => paymentRun.getPaymentOrder(deps, id),
+    explain: (id) => paymentRun.explainPaymentOrder(deps, id),
+    submit: (i) => paymentRun.submitPaymentOrder(deps, i),
+    approve: (i) => paymentRun.approvePaymentOrder(deps, i),
+    release: (i) => paymentRun.releasePaymentOrder(deps, i),
+    cancel: (i) => paymentRun.cancelPaymentOrder(deps, i),
+    file: (id) => paymentRun.readPaymentFile(deps, id),
+    applyStatusReport: (i) => paymentRun.applyStatusReport(deps, i),
   };
 }
 

@@ -11,6 +11,18 @@ import type {
   PostingResult,
 } from '../flows/statement-import/index.ts';
 import type { ReconciliationServices } from '../flows/reconciliation/index.ts';
+import type {
+  ApproveResult,
+  PaymentActor,
+  PaymentOrderDetail,
+  PaymentOrderSummary,
+  PolicyExplanation,
+  ProposalResult,
+  ProposePaymentOrderInput,
+  ReleaseResult,
+  StatusReportResult,
+} from '../flows/payment-run/index.ts';
+import type { PaymentOrderState } from '../domain/index.ts';
 
 /** One readiness check: resolves to ok/not ok with a short reason, shown at /readyz. */
 export interface ReadinessCheck {
@@ -32,6 +44,8 @@ export interface ApiServices {
   statements?: StatementServices | undefined;
   /** Reconciliation; absent = the reconciliation routes are not served. */
   reconciliation?: ReconciliationServices | undefined;
+  /** The payment run; absent = the payment-order routes are not served. */
+  paymentOrders?: PaymentOrderServices | undefined;
 }
 
 /** The statement-import application functions the API and CLI call. */
@@ -47,4 +61,18 @@ export interface StatementServices {
   backlog(): Promise<{ bankAccountId: string; pending: number; oldest: string | null }[]>;
   /** Posts every pending line to Odoo now (also done by the hub's posting consumer). */
   postPending(): Promise<PostingResult>;
+}
+
+/** The payment-run application functions the API and CLI call. */
+export interface PaymentOrderServices {
+  propose(input: ProposePaymentOrderInput): Promise<ProposalResult>;
+  list(options: { state?: PaymentOrderState | undefined; limit?: number | undefined }): Promise<PaymentOrderSummary[]>;
+  get(id: string): Promise<PaymentOrderDetail>;
+  explain(id: string): Promise<PolicyExplanation>;
+  submit(input: { orderId: string; actor: string; correlationId?: string | undefined }): Promise<unknown>;
+  approve(input: { orderId: string; approver: PaymentActor; correlationId?: string | undefined }): Promise<ApproveResult>;
+  release(input: { orderId: string; actor: string; correlationId?: string | undefined }): Promise<ReleaseResult>;
+  cancel(input: { orderId: string; actor: string; reason?: string | undefined; correlationId?: string | undefined }): Promise<unknown>;
+  file(id: string): Promise<{ fileName: string; sha256: string; xml: string } | undefined>;
+  applyStatusReport(input: { xml: string; actor: string; correlationId?: string | undefined }): Promise<StatusReportResult>;
 }

@@ -5,7 +5,8 @@ import { identityRoutes, oauthRoutes } from './identities.ts';
 import { metricsRoutes } from './metrics.ts';
 import { statementRoutes } from './statements.ts';
 import { reconciliationRoutes } from './reconciliation.ts';
+import { paymentOrderRoutes } from './payment-orders.ts';
 import { eventRoutes } from './events.ts';
 import type { RouteModule } from './types.ts';
 
-export const routeModules: RouteModule[] = [healthRoutes, oauthRoutes, identityRoutes, auditRoutes, metricsRoutes, statementRoutes, reconciliationRoutes, eventRoutes];
+export const routeModules: RouteModule[] = [healthRoutes, oauthRoutes, identityRoutes, auditRoutes, metricsRoutes, statementRoutes, paymentOrderRoutes, reconciliationRoutes, eventRoutes];
