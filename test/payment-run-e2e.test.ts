@@ -61,6 +61,7 @@ describe('payment run end to end (REST → sandbox Odoo)', () => {
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await res.text();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked by the assertions below
     let json: any;
     try {
       json = JSON.parse(text);

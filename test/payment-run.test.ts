@@ -459,7 +459,7 @@ for (const backend of backends) {
         releasePaymentOrder(s.deps, { orderId, actor: 'ops-2' }),
       ]);
       assert.deepEqual(results.map((r) => r.alreadyReleased).sort(), [false, true]);
-      assert.equal(results[0]!.sha256, results[1]!.sha256);
+      assert.equal(results[0].sha256, results[1].sha256);
       assert.deepEqual(readdirSync(s.outbox), [`${orderId}.xml`]);
       assert.deepEqual(
         (await eventTypes(orderId)).filter((e) => e === 'released'),

@@ -9,6 +9,7 @@ import { registerStatementInspect } from './statement-inspect.ts';
 import { registerImport } from './import.ts';
 import { registerIdentity } from './identity.ts';
 import { registerAudit } from './audit.ts';
+import { registerPayments } from './payments.ts';
 import { registerReconcile } from './reconcile.ts';
 import { registerEvents } from './events.ts';
 
@@ -27,4 +28,5 @@ export const commands: RegisterCommand[] = [
   registerAudit,
   registerReconcile,
   registerEvents,
+  registerPayments,
 ];
