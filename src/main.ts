@@ -11,11 +11,15 @@ import { startSecurity } from './identity/index.ts';
 import { recordAudit } from './audit/index.ts';
 import { startFolderInbox } from './connectors/banks/index.ts';
 import {
+  checkOdooConnection,
   createOdooReconciliationLedger,
   createOdooStatementPoster,
   createOdooVendorPayables,
+  formatOdooCheckReport,
   OdooClient,
+  readOdooCredentials,
   startSandboxOdoo,
+  type ConfiguredBankAccount,
   type SandboxOdoo,
 } from './connectors/odoo/index.ts';
 import { type Clock, type IdGenerator } from './domain/index.ts';
@@ -329,13 +333,16 @@ function wirePaymentRun(input: {
   const { config } = input;
   // The official XSDs are not shipped in the package: KONTOR_XSD_DIR, else the shared fixtures next to the checkout.
   const xsdDir = input.env.KONTOR_XSD_DIR || new URL('../../shared/fixtures/xsd/', import.meta.url).pathname;
-  const readXsd = (name: string) => (existsSync(join(xsdDir, name)) ? readFileSync(join(xsdDir, name), 'utf8') : undefined);
+  const readXsd = (name: string) =>
+    existsSync(join(xsdDir, name)) ? readFileSync(join(xsdDir, name), 'utf8') : undefined;
   const xsd: paymentRun.PaymentRunDeps['xsd'] = {};
   const v09 = readXsd('sepaxml__pain.001.001.09.xsd') ?? readXsd('pain.001.001.09.xsd');
   const v03 = readXsd('oca-bp__pain.001.001.03.xsd') ?? readXsd('pain.001.001.03.xsd');
   if (v09 !== undefined) xsd['pain.001.001.09'] = v09;
   if (v03 !== undefined) xsd['pain.001.001.03'] = v03;
-  const outboxes = new Map(config.bankAccounts.map((a) => [a.id, a.outbox ?? join(input.dataDir, 'outbox', a.id)]));
+  const outboxes = new Map(
+    config.bankAccounts.map((a) => [a.id, a.outbox ?? join(input.dataDir, 'outbox', a.id)]),
+  );
   const deps: paymentRun.PaymentRunDeps = {
     db: input.db,
     accounts: config.bankAccounts.map((a) => ({
@@ -395,7 +402,8 @@ async function wireReconciliation(input: {
       if (r.autoMatched + r.proposed + r.exceptions + r.failedInOdoo > 0)
         logger.info(r, 'bank lines reconciled against Odoo open items');
     },
-    onError: (e, retryInMs) => logger.warn({ err: e, retryInMs }, 'reconciliation failed; it will be retried'),
+    onError: (e, retryInMs) =>
+      logger.warn({ err: e, retryInMs }, 'reconciliation failed; it will be retried'),
   });
   // The consumer only wakes the loop: reconciling talks to Odoo and must not run inside the consumer's transaction.
   const consumer = await input.bus.startConsumer({
@@ -410,4 +418,28 @@ async function wireReconciliation(input: {
       await loop.stop();
     },
   };
+}
+
+/** `kontor odoo check`: connects with the configured settings (or the sandbox) and maps every configured bank account to a journal. */
+export async function checkOdoo(
+  config: KontorConfig,
+  extraAccounts: readonly ConfiguredBankAccount[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ text: string; ok: boolean }> {
+  const secrets = loadSecrets(config.secretsFile, env);
+  const credentials = readOdooCredentials({
+    ODOO_URL: secrets.ODOO_URL || config.odoo.url,
+    ODOO_DB: secrets.ODOO_DB || config.odoo.database,
+    ODOO_USER: secrets.ODOO_USER || config.odoo.user,
+    ODOO_API_KEY: secrets.ODOO_API_KEY,
+    ODOO_PASSWORD: secrets.ODOO_PASSWORD,
+  });
+  const accounts: ConfiguredBankAccount[] = [
+    ...config.bankAccounts
+      .filter((a) => a.iban !== undefined)
+      .map((a) => ({ iban: a.iban!, currency: a.currency })),
+    ...extraAccounts,
+  ];
+  const report = await checkOdooConnection(credentials, accounts);
+  return { text: formatOdooCheckReport(report), ok: report.mappings.every((m) => m.problem === undefined) };
 }

@@ -1,16 +1,15 @@
 /** `kontor odoo check`: the first command an integrator runs against a new Odoo. */
 import type { Command } from 'commander';
 import { ErrorCodes, ValidationError } from '../../domain/index.ts';
-/* eslint-disable import-x/no-restricted-paths -- temporary until main.ts exposes the Odoo check (issue 5 note) */
-import {
-  checkOdooConnection,
-  type ConfiguredBankAccount,
-  formatOdooCheckReport,
-  readOdooCredentials,
-} from '../../connectors/odoo/index.ts';
-/* eslint-enable import-x/no-restricted-paths */
+import { loadConfig } from '../../config/index.ts';
+import { checkOdoo } from '../../main.ts';
 import { action } from '../run.ts';
 import type { RegisterCommand } from './index.ts';
+
+interface ConfiguredBankAccount {
+  iban: string;
+  currency: string;
+}
 
 function parseAccount(value: string, previous: ConfiguredBankAccount[] = []): ConfiguredBankAccount[] {
   const match = /^([A-Za-z0-9 ]+):([A-Za-z]{3})$/.exec(value.trim());
@@ -34,14 +33,16 @@ export const registerOdooCheck: RegisterCommand = (program: Command) => {
   odoo
     .command('check')
     .description(
-      'connect to Odoo (ODOO_URL, ODOO_DB, ODOO_USER, ODOO_API_KEY|ODOO_PASSWORD; the sandbox when unset) and map bank accounts to journals',
+      'connect to Odoo (ODOO_URL, ODOO_DB, ODOO_USER, ODOO_API_KEY|ODOO_PASSWORD, or kontor.yaml; the sandbox when unset) and map every configured bank account to a journal',
     )
-    .option('--account <iban:currency>', 'a configured bank account to map (repeatable)', parseAccount, [])
+    .option('-c, --config <file>', 'configuration file')
+    .option('--account <iban:currency>', 'one more bank account to map (repeatable)', parseAccount, [])
     .action(
-      action(async (options: { account: ConfiguredBankAccount[] }) => {
-        const report = await checkOdooConnection(readOdooCredentials(process.env), options.account);
-        process.stdout.write(`${formatOdooCheckReport(report)}\n`);
-        if (report.mappings.some((m) => m.problem !== undefined)) process.exitCode = 1;
+      action(async (options: { account: ConfiguredBankAccount[]; config?: string }) => {
+        const { config } = loadConfig(options.config ?? program.opts<{ config?: string }>().config);
+        const report = await checkOdoo(config, options.account);
+        process.stdout.write(`${report.text}\n`);
+        if (!report.ok) process.exitCode = 1;
       }),
     );
 };
