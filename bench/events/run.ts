@@ -27,6 +27,8 @@ const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:543
 const NATS_URL = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 const CONFIGS = (process.env.BENCH_CONFIGS ?? 'embedded,postgres,nats,graphile').split(',').map((s) => s.trim());
 
+const MAX_OUTSTANDING = 200;
+const POOL_SIZE = Number(process.env.BENCH_POOL ?? 40);
 const TYPE = 'kontor.bench.item.created.v1';
 const catalog = new EventCatalog().register({
   type: TYPE,
@@ -77,10 +79,16 @@ async function createDatabase(tag: string): Promise<{ url: string; drop(): Promi
 async function offerLoad(count: number, rate: number, fire: (i: number) => Promise<unknown>): Promise<number> {
   const started = performance.now();
   const inFlight: Promise<unknown>[] = [];
+  let outstanding = 0;
   let i = 0;
   while (i < count) {
     const due = Math.min(count, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
-    while (i < due) inFlight.push(fire(i++));
+    // More than MAX_OUTSTANDING unfinished publishes means the system cannot keep up: stop
+    // queueing (the achieved rate shows it) instead of exhausting the connection pool.
+    while (i < due && outstanding < MAX_OUTSTANDING) {
+      outstanding++;
+      inFlight.push(fire(i++).finally(() => outstanding--));
+    }
     await sleep(1);
   }
   await Promise.all(inFlight);
@@ -110,27 +118,32 @@ async function benchKontor(db: Db, bus: EventBusOptions): Promise<Figures> {
       if (++settled === target) reached();
     },
   });
-  // Throughput: publish everything in batches while the consumer works.
-  let done = new Promise<void>((r) => (reached = r));
-  const t0 = performance.now();
-  for (let i = 0; i < N; i += PUBLISH_BATCH) {
-    const size = Math.min(PUBLISH_BATCH, N - i);
-    await db.transaction((tx) => publishMany(tx, Array.from({ length: size }, (_, j) => ({ type: TYPE, data: { n: i + j } })), { catalog }));
+  let seconds = NaN;
+  let achieved = NaN;
+  try {
+    // Throughput: publish everything in batches while the consumer works.
+    let done = new Promise<void>((r) => (reached = r));
+    const t0 = performance.now();
+    for (let i = 0; i < N; i += PUBLISH_BATCH) {
+      const size = Math.min(PUBLISH_BATCH, N - i);
+      await db.transaction((tx) => publishMany(tx, Array.from({ length: size }, (_, j) => ({ type: TYPE, data: { n: i + j } })), { catalog }));
+    }
+    const publishedAt = performance.now();
+    await done;
+    seconds = (performance.now() - t0) / 1000;
+    log(`  throughput: ${N} events in ${round(seconds, 2)} s (publish ${round((publishedAt - t0) / 1000, 2)} s)`);
+    // Latency: single-event transactions at the offered rate.
+    target = N + LATENCY_N;
+    done = new Promise<void>((r) => (reached = r));
+    achieved = await offerLoad(LATENCY_N, RATE, (i) => {
+      const id = `lat-${i}`;
+      started.set(id, performance.now());
+      return db.transaction((tx) => publish(tx, { type: TYPE, id, data: { n: N + i } }, { catalog }));
+    });
+    await done;
+  } finally {
+    await eventBus.close();
   }
-  const publishedAt = performance.now();
-  await done;
-  const seconds = (performance.now() - t0) / 1000;
-  log(`  throughput: ${N} events in ${round(seconds, 2)} s (publish ${round((publishedAt - t0) / 1000, 2)} s)`);
-  // Latency: single-event transactions at the offered rate.
-  target = N + LATENCY_N;
-  done = new Promise<void>((r) => (reached = r));
-  const achieved = await offerLoad(LATENCY_N, RATE, (i) => {
-    const id = `lat-${i}`;
-    started.set(id, performance.now());
-    return db.transaction((tx) => publish(tx, { type: TYPE, id, data: { n: N + i } }, { catalog }));
-  });
-  await done;
-  await eventBus.close();
   const effects = await db.query<{ n: bigint }>('SELECT count(*) AS n FROM bench_effects');
   if (Number(effects.rows[0]!.n) !== N + LATENCY_N) throw new Error(`expected ${N + LATENCY_N} effects, found ${effects.rows[0]!.n}`);
   latencies.sort((a, b) => a - b);
@@ -201,7 +214,7 @@ async function benchGraphile(url: string): Promise<Figures> {
 
 async function withPostgres<T>(tag: string, fn: (db: Db, url: string) => Promise<T>): Promise<T> {
   const created = await createDatabase(tag);
-  const db = await openPostgres({ url: created.url, max: CONCURRENCY + 4 });
+  const db = await openPostgres({ url: created.url, max: POOL_SIZE });
   try {
     await migrate(db);
     return await fn(db, created.url);

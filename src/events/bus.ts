@@ -170,9 +170,9 @@ abstract class ConsumerRunner implements ConsumerHandle {
   constructor(db: Db, definition: ConsumerDefinition, options: EventBusOptions) {
     this.db = db;
     this.name = definition.name;
-    this.processor = new ConsumerProcessor(db, definition);
     this.pollMs = options.pollIntervalMs ?? 5_000;
     this.onError = options.onError ?? defaultOnError;
+    this.processor = new ConsumerProcessor(db, { onError: (e) => this.onError(e, `consumer ${definition.name}`), ...definition });
   }
 
   get inFlight(): number {

@@ -50,6 +50,8 @@ export interface ConsumerDefinition {
    * handler of a batch fails, the batch rolls back and its events are retried one by one.
    */
   batchSize?: number;
+  /** Called when the runtime itself fails (database unreachable); the delivery will come again. */
+  onError?: (error: unknown) => void;
   /** Called after an event is settled (after commit), e.g. for metrics. */
   onSettled?: (event: CloudEvent, outcome: SettleOutcome) => void;
 }
@@ -126,6 +128,8 @@ export class ConsumerProcessor {
   #rr = 0;
   #capacityWaiters: (() => void)[] = [];
   #idleWaiters: (() => void)[] = [];
+  // Deliveries already finished, so an error after a partial batch does not finish them twice.
+  readonly #settled = new WeakSet<Delivery>();
 
   constructor(db: Db, definition: ConsumerDefinition) {
     this.#db = db;
@@ -202,7 +206,14 @@ export class ConsumerProcessor {
           for (const d of batch) this.#finish(d, undefined);
           continue;
         }
-        await this.#runBatch(batch);
+        try {
+          await this.#runBatch(batch);
+        } catch (error) {
+          // Only infrastructure fails here (the dead-letter write itself): leave the unsettled
+          // deliveries to be delivered again rather than crash the process.
+          for (const d of batch) if (!this.#settled.has(d)) this.#finish(d, undefined);
+          this.definition.onError?.(error);
+        }
       }
     } finally {
       this.#laneBusy[lane] = false;
@@ -210,6 +221,7 @@ export class ConsumerProcessor {
   }
 
   #finish(delivery: Delivery, outcome: SettleOutcome | undefined): void {
+    this.#settled.add(delivery);
     if (outcome === undefined) delivery.abandon?.();
     else {
       delivery.settle(outcome);
