@@ -53,6 +53,9 @@ describe('route scopes', () => {
       version: 'test',
       readiness: [],
       security: { identities, tokens: new TokenService(identities, JWT_SECRET) },
+      // Capabilities register routes only when their services exist: a stub makes every route
+      // appear (its handlers never run, authentication answers first).
+      statements: new Proxy({ maxBytes: 1024 }, { get: (target, p) => (p in target ? target[p as 'maxBytes'] : async () => undefined) }) as never,
     };
     app = await buildServer(services, { modules: [collect, ...routeModules, probe] });
   });
@@ -63,6 +66,7 @@ describe('route scopes', () => {
 
   it('finds every route with a declared scope', () => {
     assert.ok(routes.length >= 8, JSON.stringify(routes));
+    assert.ok(routes.some((r) => r.url.startsWith('/v1/statements')), 'capability routes are enumerated too');
     for (const r of routes) assert.ok(r.scope !== undefined, `${r.method} ${r.url} has no scope`);
   });
 
