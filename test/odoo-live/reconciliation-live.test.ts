@@ -3,8 +3,15 @@
 // replay seen as already reconciled, undo, and the journal lines of the completeness check.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/config/index.ts';
 import { createOdooReconciliationLedger, OdooClient } from '../../src/connectors/odoo/index.ts';
-import { money } from '../../src/domain/index.ts';
+import { formatMoney, money, type LedgerReconciliation } from '../../src/domain/index.ts';
+import { startKontor } from '../../src/main.ts';
+import { createLogger } from '../../src/observability/index.ts';
+import { makeCamt } from '../support/camt.ts';
 
 const { ODOO_URL, ODOO_DB, ODOO_USER, ODOO_API_KEY, ODOO_PASSWORD, ODOO_COMPANY_ID } = process.env;
 
@@ -54,7 +61,7 @@ if (ODOO_URL && ODOO_DB && ODOO_USER && (ODOO_API_KEY || ODOO_PASSWORD)) {
           },
         ]);
         const statementLineId = created.outcomes[0]!.id!;
-        const request = {
+        const request: LedgerReconciliation = {
           companyId,
           statementLineId,
           allocations: [{ itemId: invoice.id, amount: money(amount, journal.currency) }],
@@ -69,6 +76,94 @@ if (ODOO_URL && ODOO_DB && ODOO_USER && (ODOO_API_KEY || ODOO_PASSWORD)) {
 
         const lines = await ledger.listJournalLines(companyId, journal.code, '2999-12-31');
         assert.ok(lines.some((l) => l.id === statementLineId));
+      }
+    });
+
+    test('a camt.053 paying an invoice by its payment reference is reconciled in Odoo, once', async () => {
+      const client = await connect();
+      const companyId = ODOO_COMPANY_ID ? Number(ODOO_COMPANY_ID) : (await client.listCompanies())[0]!.id;
+      const journal = (await client.listBankJournals(companyId)).find((j) => j.code !== undefined)!;
+      const candidates = (await client.listOpenItems(companyId, { kinds: ['out_invoice'] })).filter(
+        (i) =>
+          i.partnerId !== undefined &&
+          i.paymentReference !== undefined &&
+          i.residual.currency === journal.currency &&
+          i.residual.amount === i.total.amount,
+      );
+      // The last one: the connector contract takes the first, and both may run at once.
+      const invoice = candidates.at(-1);
+      assert.ok(invoice, 'the target needs an unpaid customer invoice with a payment reference');
+      const dir = mkdtempSync(join(tmpdir(), 'kontor-live-recon-'));
+      const iban = 'DE89370400440532013000';
+      const kontor = await startKontor({
+        config: parseConfig(
+          `entities:\n  - {id: live, name: Live, country: DE, baseCurrency: ${journal.currency}, odooCompanyId: ${companyId}}\nbankAccounts:\n  - {id: live-bank, entity: live, iban: ${iban}, currency: ${journal.currency}, odooJournal: ${journal.code}}\n`,
+        ),
+        env: {
+          KONTOR_DATA_DIR: join(dir, 'data'),
+          ODOO_URL,
+          ODOO_DB,
+          ODOO_USER,
+          ...(ODOO_API_KEY ? { ODOO_API_KEY } : { ODOO_PASSWORD }),
+        },
+        listen: false,
+        logger: createLogger({ level: 'silent' }),
+      });
+      let odooLineId: number | undefined;
+      try {
+        const summary = await kontor.services.statements!.importFile({
+          content: Buffer.from(
+            makeCamt({
+              iban,
+              currency: journal.currency,
+              statementId: `LIVE-RECON-${Date.now()}`,
+              entries: [
+                {
+                  ref: `LR-${invoice.id}-${Date.now()}`,
+                  amount: formatMoney(invoice.residual),
+                  date: new Date().toISOString().slice(0, 10),
+                  name: invoice.partnerName ?? 'Customer',
+                  remittance: invoice.paymentReference!,
+                },
+              ],
+            }),
+          ),
+          source: 'api',
+          actor: 'live-test',
+        });
+        // The hub's own loops post and reconcile (a second, concurrent postPending would race the posting loop).
+        const statementId = summary.statements[0]!.id;
+        const rowOf = async () =>
+          (
+            await kontor.db.query<{
+              status: string;
+              odoo_state: string;
+              odoo_line_id: bigint;
+              explanation: string;
+            }>(`SELECT status, odoo_state, odoo_line_id, explanation FROM reconciliation_items`)
+          ).rows[0];
+        const started = Date.now();
+        while (Date.now() - started < 120_000) {
+          const r = await rowOf();
+          if (r !== undefined && r.odoo_state !== 'pending') break;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        const row = await rowOf();
+        assert.ok(row, 'the line was decided');
+        odooLineId = Number(row.odoo_line_id);
+        assert.equal(row.status, 'auto_reconciled', row.explanation);
+        assert.equal(row.odoo_state, 'reconciled');
+        const [paid] = await client.readMoves(companyId, [invoice.id]);
+        assert.equal(paid!.residual.amount, 0n);
+        const replay = await kontor.services.reconciliation!.reconcileStatement(statementId);
+        assert.equal(replay.alreadyDecided, 1);
+        assert.equal(replay.autoMatched + replay.reconciledInOdoo, 0);
+      } finally {
+        // Leave the shared Odoo as it was: the invoice open again.
+        if (odooLineId !== undefined)
+          await client.undoReconciliation(companyId, odooLineId).catch(() => undefined);
+        await kontor.stop();
+        rmSync(dir, { recursive: true, force: true });
       }
     });
   });
