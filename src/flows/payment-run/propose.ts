@@ -198,39 +198,39 @@ export async function proposePaymentOrder(
           now,
         ],
       );
-      for (const [i, l] of lines.entries()) {
-        await tx.query(
-          `INSERT INTO payment_order_lines (end_to_end_id, order_id, seq, vendor_id, vendor_name, creditor_iban, creditor_bic, amount, remittance, creditor_reference, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-          [
-            l.endToEndId,
-            orderId,
-            i + 1,
-            l.vendorId,
-            l.vendorName,
-            l.iban,
-            l.bic ?? null,
-            l.amount.toString(),
-            l.remittance ?? null,
-            l.creditorReference ?? null,
-            now,
-          ],
-        );
-        for (const b of l.bills) {
-          await tx.query(
-            `INSERT INTO payment_order_bills (order_id, end_to_end_id, entity_id, bill_id, bill_number, amount, due_date) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-            [
-              orderId,
-              l.endToEndId,
-              entity.id,
-              b.billId,
-              b.number,
-              b.amountDue.amount.toString(),
-              b.dueDate ?? null,
-            ],
-          );
-        }
-      }
+      // One statement per table with array parameters: 10,000 bills are two round trips, not 20,000.
+      await tx.query(
+        `INSERT INTO payment_order_lines (end_to_end_id, order_id, seq, vendor_id, vendor_name, creditor_iban, creditor_bic, amount, remittance, creditor_reference, updated_at)
+         SELECT e, $2, s, v, n, i, b, a, r, c, $11 FROM unnest($1::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[])
+           AS t(e, s, v, n, i, b, a, r, c)`,
+        [
+          lines.map((l) => l.endToEndId),
+          orderId,
+          lines.map((_, i) => i + 1),
+          lines.map((l) => l.vendorId),
+          lines.map((l) => l.vendorName),
+          lines.map((l) => l.iban),
+          lines.map((l) => l.bic ?? null),
+          lines.map((l) => l.amount.toString()),
+          lines.map((l) => l.remittance ?? null),
+          lines.map((l) => l.creditorReference ?? null),
+          now,
+        ],
+      );
+      const held = lines.flatMap((l) => l.bills.map((b) => ({ line: l, bill: b })));
+      await tx.query(
+        `INSERT INTO payment_order_bills (order_id, end_to_end_id, entity_id, bill_id, bill_number, amount, due_date)
+         SELECT $1, e, $3, b, n, a, d FROM unnest($2::text[], $4::text[], $5::text[], $6::bigint[], $7::date[]) AS t(e, b, n, a, d)`,
+        [
+          orderId,
+          held.map((h) => h.line.endToEndId),
+          entity.id,
+          held.map((h) => h.bill.billId),
+          held.map((h) => h.bill.number),
+          held.map((h) => h.bill.amountDue.amount.toString()),
+          held.map((h) => h.bill.dueDate ?? null),
+        ],
+      );
       const totalJson = { amount: formatMoney(money(total, account.currency)), currency: account.currency };
       await deps.publish(tx, {
         type: 'kontor.payment.order.draft.v1',
