@@ -12,7 +12,16 @@ const zones = [
     message: 'identity depends on domain, policy, store and audit only',
   },
   {
-    target: ['./src/domain', './src/formats', './src/policy', './src/connectors', './src/store', './src/events', './src/audit', './src/flows'],
+    target: [
+      './src/domain',
+      './src/formats',
+      './src/policy',
+      './src/connectors',
+      './src/store',
+      './src/events',
+      './src/audit',
+      './src/flows',
+    ],
     from: './src/identity',
     message: 'identities are wired in by main.ts and used by the edge (api, cli), not by inner layers',
   },
@@ -111,6 +120,7 @@ export default tseslint.config(
     ignores: [
       'node_modules/**',
       '.kontor/**',
+      'tmp/**',
       'web/dist/**',
       'bench/out/**',
       'eslint.config.js',

@@ -132,7 +132,7 @@ class PgliteDb implements Db {
 
   /** A tarball of the whole cluster, for {@link OpenPgliteOptions.loadDataDir}. */
   async dump(): Promise<Blob> {
-    return this.#mutex.run(async () => (await this.#pg.dumpDataDir('none')) as Blob);
+    return this.#mutex.run(() => this.#pg.dumpDataDir('none'));
   }
 
   async close(): Promise<void> {
