@@ -121,6 +121,8 @@ export function toPaymentOrder(
   lines: readonly LineRow[],
   bills: readonly BillRow[],
 ): PaymentOrder {
+  // Grouped once: a 10,000-transfer order would otherwise scan every bill per transfer.
+  const billIds = groupBillIds(bills);
   return {
     id: order.id,
     entityId: order.entity_id,
@@ -138,7 +140,7 @@ export function toPaymentOrder(
       amount: money(BigInt(l.amount), order.currency),
       ...(l.remittance === null ? {} : { remittance: l.remittance }),
       ...(l.creditor_reference === null ? {} : { creditorReference: l.creditor_reference }),
-      invoiceIds: bills.filter((b) => b.end_to_end_id === l.end_to_end_id).map((b) => b.bill_id),
+      invoiceIds: billIds.get(l.end_to_end_id) ?? [],
     })),
   };
 }
@@ -154,4 +156,14 @@ export function orderTotalJson(order: Pick<OrderRow, 'total' | 'currency'>): {
 /** A timestamp column as ISO text (PGlite and pg both give Date; text is passed through). */
 export function isoTime(value: Date | string | null): string | null {
   return value === null ? null : value instanceof Date ? value.toISOString() : new Date(value).toISOString();
+}
+
+function groupBillIds(bills: readonly BillRow[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const b of bills) {
+    const list = out.get(b.end_to_end_id);
+    if (list === undefined) out.set(b.end_to_end_id, [b.bill_id]);
+    else list.push(b.bill_id);
+  }
+  return out;
 }

@@ -146,7 +146,11 @@ export async function proposePaymentOrder(
       skip(
         `vendor ${bill.vendorName}'s bank account ${bill.vendorIban} is not a valid IBAN: ${ibanProblem(bill.vendorIban)}`,
       );
-    else byVendor.set(bill.vendorId, [...(byVendor.get(bill.vendorId) ?? []), bill]);
+    else {
+      const list = byVendor.get(bill.vendorId);
+      if (list === undefined) byVendor.set(bill.vendorId, [bill]);
+      else list.push(bill);
+    }
   }
   if (byVendor.size === 0)
     throw new ValidationError(
@@ -160,8 +164,14 @@ export async function proposePaymentOrder(
   const lines = vendors.map((v, i) => lineFor(orderId, i + 1, byVendor.get(v)!));
   const total = lines.reduce((s, l) => s + l.amount, 0n);
   const facts: Record<string, StoredVendorFacts> = {};
+  const billsOfVendor = new Map<string, OpenVendorBill[]>();
+  for (const b of bills) {
+    const list = billsOfVendor.get(b.vendorId);
+    if (list === undefined) billsOfVendor.set(b.vendorId, [b]);
+    else list.push(b);
+  }
   for (const v of vendors) {
-    const own = bills.filter((b) => b.vendorId === v);
+    const own = billsOfVendor.get(v)!;
     const sample = own[0]!;
     facts[v] = {
       ...(sample.vendorCreatedAt === undefined ? {} : { createdAt: sample.vendorCreatedAt.toISOString() }),

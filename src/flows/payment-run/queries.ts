@@ -125,6 +125,12 @@ export async function getPaymentOrder(
     'SELECT file_sha256 FROM payment_orders WHERE id = $1',
     [orderId],
   );
+  const billsByLine = new Map<string, typeof bills>();
+  for (const b of bills) {
+    const list = billsByLine.get(b.end_to_end_id);
+    if (list === undefined) billsByLine.set(b.end_to_end_id, [b]);
+    else list.push(b);
+  }
   const m = (minor: bigint) => toMoneyJson(money(BigInt(minor), o.currency));
   return {
     ...summary(o),
@@ -148,15 +154,13 @@ export async function getPaymentOrder(
       odooState: l.odoo_state,
       odooPaymentId: l.odoo_payment_id === null ? null : String(l.odoo_payment_id),
       odooError: l.odoo_error,
-      bills: bills
-        .filter((b) => b.end_to_end_id === l.end_to_end_id)
-        .map((b) => ({
-          billId: b.bill_id,
-          number: b.bill_number,
-          amount: m(b.amount),
-          dueDate: b.due_date,
-          open: b.open,
-        })),
+      bills: (billsByLine.get(l.end_to_end_id) ?? []).map((b) => ({
+        billId: b.bill_id,
+        number: b.bill_number,
+        amount: m(b.amount),
+        dueDate: b.due_date,
+        open: b.open,
+      })),
     })),
     approvals: approvals.rows.map((a) => ({
       approverId: a.approver_id,

@@ -153,7 +153,9 @@ export async function applyStatusReport(
       continue;
     }
     result.orderId = orderId;
-    byOrder.set(orderId, [...(byOrder.get(orderId) ?? []), { status: s, result }]);
+    const list = byOrder.get(orderId);
+    if (list === undefined) byOrder.set(orderId, [{ status: s, result }]);
+    else list.push({ status: s, result });
   }
 
   const orders: StatusReportResult['orders'] = [];
