@@ -217,6 +217,50 @@ for (const backend of backends) {
       assert.deepEqual(await eventTypes(p.orderId), ['draft']);
     });
 
+    it('two concurrent proposals never put a bill into two open orders', async () => {
+      const s = setup();
+      const results = await Promise.allSettled([
+        proposePaymentOrder(s.deps, { bankAccountId: s.account, dueBy: '2026-11-30', actor: 'carol' }),
+        proposePaymentOrder(s.deps, { bankAccountId: s.account, dueBy: '2026-11-30', actor: 'dave' }),
+      ]);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      assert.equal(won.length, 1);
+      const lost = results.find((r) => r.status === 'rejected');
+      assert.ok(
+        ['BILL_ALREADY_IN_OPEN_ORDER', 'PAYMENT_ORDER_EMPTY'].includes(
+          String((lost!.reason as { code?: string }).code),
+        ),
+        String(lost!.reason),
+      );
+      const held = await t.db.query<{ n: string }>(
+        'SELECT count(*)::text AS n FROM payment_order_bills WHERE entity_id = $1 AND open',
+        [`ent-${n}`],
+      );
+      assert.equal(held.rows[0]!.n, '3');
+    });
+
+    it('ignores a rejection that arrives after the transfer settled (a person handles returns)', async () => {
+      const s = setup();
+      const orderId = await approvedOrder(s);
+      await releasePaymentOrder(s.deps, { orderId, actor: 'ops' });
+      await applyStatusReport(s.deps, {
+        xml: makePain002(orderId, [{ endToEndId: `${orderId}-1`, status: 'ACSC' }]),
+        actor: 'bank',
+      });
+      const late = await applyStatusReport(s.deps, {
+        xml: makePain002(
+          orderId,
+          [{ endToEndId: `${orderId}-1`, status: 'RJCT', reason: 'AC04' }],
+          'STS-LATE',
+        ),
+        actor: 'bank',
+      });
+      assert.match(late.transactions[0]!.note ?? '', /already settled/);
+      const order = await getPaymentOrder(s.deps, orderId);
+      assert.equal(order.lines[0]!.status, 'settled');
+      assert.equal(order.exceptions.length, 0);
+    });
+
     it('enforces segregation of duties: creator, services, duplicates and admins cannot approve', async () => {
       const s = setup();
       const p = await proposePaymentOrder(s.deps, {

@@ -219,7 +219,9 @@ async function applyToOrder(
       continue;
     }
     if (current.status === 'settled' && next === 'rejected') {
+      // Money has moved: a rejection now is a return/recall case for a person, not an automatic reversal.
       result.note = 'transfer is already settled; a later rejection needs a person';
+      continue;
     }
     if (next === current.status) {
       result.applied = true;
@@ -249,7 +251,7 @@ async function applyToOrder(
           orderId,
           e2e,
           status.status,
-          `transfer ${e2e} to ${current.vendor_name} was rejected: ${reason}`,
+          `transfer ${e2e} to ${current.vendor_name} was rejected: ${reason}${current.odoo_state === 'registered' ? ` (Odoo payment ${current.odoo_payment_id} was already registered after an earlier acceptance; reverse it in Odoo)` : ''}`,
           JSON.stringify(bills),
           now,
         ],
