@@ -2,7 +2,7 @@
 // reconciled in Odoo (residuals zero, matched events), a replay does nothing, and the exception
 // queue takes a person's decisions (accept, reject, manual match) with scopes enforced.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,9 +15,11 @@ import {
   type OdooOpenItem,
   type SandboxOdoo,
 } from '../src/connectors/odoo/index.ts';
+import { money } from '../src/domain/index.ts';
 import { startKontor, type RunningKontor } from '../src/main.ts';
 import { createLogger } from '../src/observability/index.ts';
 import { makeCamt } from './support/camt.ts';
+import { runKontor } from './support/process.ts';
 
 const IBAN = 'DE89370400440532013000';
 const year = new Date().toISOString().slice(0, 4);
@@ -309,5 +311,89 @@ describe('reconciliation end to end (camt.053 → sandbox Odoo → reconciled)',
     assert.equal(report.ok, true);
     const earlier = await kontor.services.reconciliation!.check(`${year}-01-01`);
     assert.equal(earlier.accounts[0]!.bankClosing, null);
+  });
+});
+
+describe('kontor reconcile check --date (CLI, external sandbox Odoo)', () => {
+  it('reports a balanced account with exit 0, and a journal line Kontor does not know with exit 1', async () => {
+    const odoo = await startSandboxOdoo();
+    const dir = mkdtempSync(join(tmpdir(), 'kontor-recon-cli-'));
+    try {
+      const configFile = join(dir, 'kontor.yaml');
+      writeFileSync(
+        configFile,
+        `dataDir: ${join(dir, 'data')}\nentities:\n  - {id: demo, name: Demo, country: DE, baseCurrency: EUR, odooCompanyId: 1}\nbankAccounts:\n  - {id: demo-eur, entity: demo, iban: ${IBAN}, currency: EUR, odooJournal: BNK1}\n`,
+      );
+      const env = {
+        KONTOR_LOG_LEVEL: 'error',
+        ODOO_URL: odoo.url,
+        ODOO_DB: odoo.db,
+        ODOO_USER: odoo.login,
+        ODOO_API_KEY: odoo.apiKey,
+      };
+      const file = join(dir, 'stmt.xml');
+      writeFileSync(
+        file,
+        makeCamt({
+          iban: IBAN,
+          statementId: 'CLI-1',
+          entries: [{ ref: 'C1', amount: '12.00', date: `${year}-11-20`, remittance: 'misc' }],
+        }),
+      );
+      const imported = await runKontor(['import', '-c', configFile, file], env, dir);
+      assert.equal(imported.code, 0, imported.stderr);
+      const ok = await runKontor(
+        ['reconcile', 'check', '-c', configFile, '--date', `${year}-12-31`],
+        env,
+        dir,
+      );
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      assert.match(ok.stdout, /: OK/);
+      assert.match(ok.stdout, /difference {5}0\.00 EUR/);
+
+      // A line booked in Odoo's journal by someone else: Odoo has a line Kontor has not.
+      const client = await OdooClient.connect({
+        url: odoo.url,
+        db: odoo.db,
+        login: odoo.login,
+        apiKey: odoo.apiKey,
+      });
+      const journal = (await client.listBankJournals(1)).find((j) => j.code === 'BNK1')!;
+      const manual = await client.createStatementLines(1, [
+        {
+          journalId: journal.id,
+          bankAccount: 'by-hand',
+          statementId: 'manual',
+          entryRef: 'M1',
+          date: `${year}-11-20`,
+          amount: money(500n, 'EUR'),
+          paymentRef: 'typed in Odoo',
+        },
+      ]);
+      const json = await runKontor(
+        ['reconcile', 'check', '-c', configFile, '--date', `${year}-12-31`, '--json'],
+        env,
+        dir,
+      );
+      assert.equal(json.code, 1, json.stderr);
+      const report = JSON.parse(json.stdout) as {
+        ok: boolean;
+        accounts: {
+          unknownToKontor: { odooLineId: number }[];
+          missingInOdoo: unknown[];
+          difference: { amount: string };
+        }[];
+      };
+      assert.equal(report.ok, false);
+      assert.deepEqual(
+        report.accounts[0]!.unknownToKontor.map((l) => l.odooLineId),
+        [manual.outcomes[0]!.id],
+      );
+      assert.deepEqual(report.accounts[0]!.missingInOdoo, []);
+      assert.equal(report.accounts[0]!.difference.amount, '-5.00');
+    } finally {
+      await odoo.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
