@@ -61,7 +61,7 @@ for (const backend of backends) {
       await t.drop();
     });
     beforeEach(async () => {
-      await t.db.exec('TRUNCATE statement_lines, bank_statements, statement_imports');
+      await t.db.exec('TRUNCATE statement_lines, bank_statements, statement_imports CASCADE');
       poster = new FakePoster();
       deps = {
         db: t.db,

@@ -54,6 +54,23 @@ export async function openPostgres(options: OpenPostgresOptions): Promise<Db> {
 
 const inTransaction = new AsyncLocalStorage<object>();
 
+/** A pool that cannot hand out a connection (server down, pool exhausted) is a retryable 503, not a 500. */
+function unavailable(e: unknown): unknown {
+  const message = e instanceof Error ? e.message : String(e);
+  const code = (e as { code?: unknown }).code;
+  if (
+    /timeout exceeded when trying to connect|Connection terminated|ECONNREFUSED/.test(message) ||
+    code === 'ECONNREFUSED' ||
+    code === '57P01'
+  ) {
+    return new AppError(ErrorCodes.DATABASE_UNREACHABLE, `PostgreSQL is unavailable: ${message}`, {
+      cause: e,
+      retryable: true,
+    });
+  }
+  return e;
+}
+
 class PostgresDb implements Db {
   readonly kind = 'postgres' as const;
   readonly description: string;
@@ -73,8 +90,12 @@ class PostgresDb implements Db {
     if (inTransaction.getStore() === this.#owner) {
       throw new AppError(ErrorCodes.INTERNAL, 'db.query called inside db.transaction: use the tx handle');
     }
-    const r = await this.#pool.query(sql, params as unknown[] | undefined);
-    return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+    try {
+      const r = await this.#pool.query(sql, params as unknown[] | undefined);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+    } catch (e) {
+      throw unavailable(e);
+    }
   }
 
   async exec(sql: string): Promise<void> {
@@ -85,7 +106,9 @@ class PostgresDb implements Db {
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
+    const client = await this.#pool.connect().catch((e: unknown) => {
+      throw unavailable(e);
+    });
     let open = true;
     const tx: Tx = {
       query: async <R>(sql: string, params?: readonly unknown[]) => {
