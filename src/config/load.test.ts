@@ -93,10 +93,17 @@ bankAccounts:
         join(dir, 'secrets.env'),
         '# comment\nODOO_API_KEY=from-file\nKONTOR_DATABASE_URL=postgres://x@h/db\n',
       );
-      writeFileSync(join(dir, 'kontor.yaml'), 'dataDir: ./state\nsecretsFile: secrets.env\n');
+      writeFileSync(
+        join(dir, 'kontor.yaml'),
+        'dataDir: ./state\nsecretsFile: secrets.env\nentities:\n  - {id: e, name: E, country: DE, baseCurrency: EUR}\nbankAccounts:\n  - {id: a, entity: e, iban: DE89370400440532013000, currency: EUR, odooJournal: BNK1, inbox: in/a, outbox: out/a}\n',
+      );
       const { config, file } = loadConfig(join(dir, 'kontor.yaml'), {});
       assert.equal(file, join(dir, 'kontor.yaml'));
       assert.equal(config.dataDir, join(dir, 'state'));
+      assert.deepEqual(
+        [config.bankAccounts[0]?.inbox, config.bankAccounts[0]?.outbox],
+        [join(dir, 'in/a'), join(dir, 'out/a')],
+      );
       const secrets = loadSecrets(config.secretsFile, { ODOO_API_KEY: 'from-env' });
       assert.equal(secrets.ODOO_API_KEY, 'from-env');
       assert.equal(secrets.KONTOR_DATABASE_URL, 'postgres://x@h/db');

@@ -98,8 +98,10 @@ export function parseConfig(text: string, file?: string): KontorConfig {
     const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
     config.dataDir = abs(config.dataDir);
     if (config.secretsFile !== undefined) config.secretsFile = abs(config.secretsFile);
-    for (const account of config.bankAccounts)
+    for (const account of config.bankAccounts) {
       if (account.inbox !== undefined) account.inbox = abs(account.inbox);
+      if (account.outbox !== undefined) account.outbox = abs(account.outbox);
+    }
   }
   return config;
 }
