@@ -83,7 +83,7 @@ describe('payment run end to end (REST → sandbox Odoo)', () => {
     const policy = await call('alice', 'GET', `/v1/payment-orders/${id}/policy`);
     assert.equal(policy.json.requiredApprovals, 2);
     const own = await call('clerk', 'POST', `/v1/payment-orders/${id}/approve`);
-    assert.equal(own.status, 409);
+    assert.equal(own.status, 403);
     assert.equal(own.json.error.code, 'SOD_CREATOR_CANNOT_APPROVE');
     assert.equal((await call('bank', 'POST', `/v1/payment-orders/${id}/approve`)).status, 403);
     assert.equal(

@@ -35,6 +35,11 @@ const statusByCode: Record<string, { status: number; type: ErrorType }> = {
   [ErrorCodes.CONFLICT]: { status: 409, type: 'conflict_error' },
   [ErrorCodes.PAYLOAD_TOO_LARGE]: { status: 413, type: 'invalid_request_error' },
   [ErrorCodes.FILE_TOO_LARGE]: { status: 413, type: 'invalid_request_error' },
+  // Segregation of duties: the identity is known but may not make this decision.
+  [ErrorCodes.SOD_CREATOR_CANNOT_APPROVE]: { status: 403, type: 'permission_error' },
+  [ErrorCodes.SOD_DUPLICATE_APPROVER]: { status: 403, type: 'permission_error' },
+  [ErrorCodes.APPROVER_NOT_HUMAN]: { status: 403, type: 'permission_error' },
+  [ErrorCodes.APPROVER_MISSING_ROLE]: { status: 403, type: 'permission_error' },
   [ErrorCodes.IDEMPOTENCY_KEY_REUSED]: { status: 422, type: 'idempotency_error' },
   [ErrorCodes.RATE_LIMITED]: { status: 429, type: 'rate_limit_error' },
   [ErrorCodes.UPSTREAM_UNAVAILABLE]: { status: 503, type: 'upstream_error' },
