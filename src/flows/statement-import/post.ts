@@ -11,7 +11,7 @@ import {
   type StatementLinePoster,
   type StatementLinePosting,
 } from '../../domain/index.ts';
-import type { Db } from '../../store/index.ts';
+import { Mutex, type Db } from '../../store/index.ts';
 import type { ImportAccount, ImportEntity } from './accounts.ts';
 import type { AuditFn, PublishFn } from './import.ts';
 
@@ -64,10 +64,22 @@ function toPosting(bankAccountId: string, row: PendingRow): StatementLinePosting
   };
 }
 
+// One posting run at a time per database in this process (the loop, and postPending from the CLI/API).
+const running = new WeakMap<object, Mutex>();
+
 /** Posts every pending line of one bank account (or of all accounts), oldest first. */
 export async function postPendingLines(
   deps: StatementPostingDeps,
   options: { bankAccountId?: string } = {},
+): Promise<PostingResult> {
+  let mutex = running.get(deps.db);
+  if (mutex === undefined) running.set(deps.db, (mutex = new Mutex()));
+  return mutex.run(() => postPendingLinesNow(deps, options));
+}
+
+async function postPendingLinesNow(
+  deps: StatementPostingDeps,
+  options: { bankAccountId?: string },
 ): Promise<PostingResult> {
   const result: PostingResult = { posted: 0, failed: 0, completedImports: [] };
   const batchSize = deps.batchSize ?? 200;
@@ -98,13 +110,15 @@ export async function postPendingLines(
         for (const o of outcomes) {
           if (o.status === 'posted') {
             await tx.query(
-              `UPDATE statement_lines SET odoo_status = 'posted', odoo_line_id = $2, odoo_error = NULL, posted_at = $3 WHERE id = $1`,
+              `UPDATE statement_lines SET odoo_status = 'posted', odoo_line_id = $2, odoo_error = NULL, posted_at = $3
+                WHERE id = $1 AND odoo_status <> 'posted'`,
               [o.lineId, o.odooId, now],
             );
             result.posted++;
           } else {
             await tx.query(
-              `UPDATE statement_lines SET odoo_status = 'failed', odoo_error = $2 WHERE id = $1`,
+              // A concurrent poster may have booked the line meanwhile: a late failure never overrides 'posted'.
+              `UPDATE statement_lines SET odoo_status = 'failed', odoo_error = $2 WHERE id = $1 AND odoo_status = 'pending'`,
               [o.lineId, o.error],
             );
             result.failed++;
