@@ -11,7 +11,9 @@ const names = readdirSync('bench')
   .sort();
 let failed = 0;
 for (const name of names) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join('bench', name, 'run.ts')], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join('bench', name, 'run.ts')], {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) failed++;
 }
 process.exit(failed === 0 ? 0 : 1);

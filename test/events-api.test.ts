@@ -15,7 +15,13 @@ describe('event routes', () => {
   before(async () => {
     t = await createTestDb('pglite');
     app = await buildServer(
-      { db: t.db, config: parseConfig(''), logger: createLogger({ level: 'silent' }), version: '0.0.0-test', readiness: [] },
+      {
+        db: t.db,
+        config: parseConfig(''),
+        logger: createLogger({ level: 'silent' }),
+        version: '0.0.0-test',
+        readiness: [],
+      },
       { modules: [healthRoutes, eventRoutes] },
     );
   });
@@ -27,7 +33,13 @@ describe('event routes', () => {
   it('documents the event routes in OpenAPI', async () => {
     const r = await app.inject({ method: 'GET', url: '/openapi.json' });
     const paths = Object.keys(r.json<{ paths: Record<string, unknown> }>().paths);
-    for (const p of ['/v1/event-types', '/v1/events', '/v1/dead-letters', '/v1/dead-letters/{id}', '/v1/dead-letters/{id}/replay']) {
+    for (const p of [
+      '/v1/event-types',
+      '/v1/events',
+      '/v1/dead-letters',
+      '/v1/dead-letters/{id}',
+      '/v1/dead-letters/{id}/replay',
+    ]) {
       assert.ok(paths.includes(p), `${p} in ${paths.join(', ')}`);
     }
   });

@@ -16,10 +16,33 @@ describe('kontor identity and kontor audit', () => {
   after(() => {
     rmSync(dir, { recursive: true, force: true });
   });
-  const env = () => ({ KONTOR_DATA_DIR: join(dir, 'data'), KONTOR_PORT: '0', KONTOR_CONFIG: undefined, KONTOR_DATABASE_URL: undefined, KONTOR_API_KEY_PEPPER: undefined, KONTOR_JWT_SECRET: undefined, KONTOR_AUDIT_SIGNING_KEY: undefined });
+  const env = () => ({
+    KONTOR_DATA_DIR: join(dir, 'data'),
+    KONTOR_PORT: '0',
+    KONTOR_CONFIG: undefined,
+    KONTOR_DATABASE_URL: undefined,
+    KONTOR_API_KEY_PEPPER: undefined,
+    KONTOR_JWT_SECRET: undefined,
+    KONTOR_AUDIT_SIGNING_KEY: undefined,
+  });
 
   it('creates, lists, rotates and revokes identities, prints keys once, and verifies and exports the audit chain', async () => {
-    const created = await runKontor(['identity', 'create', '--name', 'bank-adapter', '--kind', 'service', '--scopes', 'identities:read,audit:read', '--expires-in', '30d'], env(), dir);
+    const created = await runKontor(
+      [
+        'identity',
+        'create',
+        '--name',
+        'bank-adapter',
+        '--kind',
+        'service',
+        '--scopes',
+        'identities:read,audit:read',
+        '--expires-in',
+        '30d',
+      ],
+      env(),
+      dir,
+    );
     assert.equal(created.code, 0, created.stderr);
     const key = /^(kontor_\S+)$/m.exec(created.stdout)?.[1];
     assert.ok(key !== undefined, created.stdout);
@@ -29,7 +52,11 @@ describe('kontor identity and kontor audit', () => {
     assert.equal(statSync(secretsFile).mode & 0o777, 0o600);
     assert.match(readFileSync(secretsFile, 'utf8'), /KONTOR_AUDIT_SIGNING_KEY=/);
 
-    const bad = await runKontor(['identity', 'create', '--name', 'x', '--kind', 'robot', '--scopes', 'audit:read'], env(), dir);
+    const bad = await runKontor(
+      ['identity', 'create', '--name', 'x', '--kind', 'robot', '--scopes', 'audit:read'],
+      env(),
+      dir,
+    );
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--kind must be service or human/);
 
@@ -49,9 +76,15 @@ describe('kontor identity and kontor audit', () => {
     const rotated = await runKontor(['identity', 'rotate', 'bank-adapter', '--overlap', '1h'], env(), dir);
     assert.equal(rotated.code, 0, rotated.stderr);
     const listed = await runKontor(['identity', 'list', '--json'], env(), dir);
-    const identities = JSON.parse(listed.stdout) as { name: string; keys: { id: string; status: string }[] }[];
+    const identities = JSON.parse(listed.stdout) as {
+      name: string;
+      keys: { id: string; status: string }[];
+    }[];
     assert.equal(identities[0]!.keys.length, 2);
-    assert.ok(identities[0]!.keys.every((k) => k.status === 'valid'), 'both keys are valid during the overlap');
+    assert.ok(
+      identities[0]!.keys.every((k) => k.status === 'valid'),
+      'both keys are valid during the overlap',
+    );
     assert.ok(!listed.stdout.includes(key));
 
     const revoked = await runKontor(['identity', 'revoke', 'bank-adapter'], env(), dir);
@@ -64,8 +97,14 @@ describe('kontor identity and kontor audit', () => {
 
     const exported = await runKontor(['audit', 'export', '--from', '2000-01-01'], env(), dir);
     assert.equal(exported.code, 0, exported.stderr);
-    const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as { seq: string; action: string });
-    assert.deepEqual(lines.map((l) => l.action), ['identity.created', 'identity.key-rotated', 'identity.revoked']);
+    const lines = exported.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: string; action: string });
+    assert.deepEqual(
+      lines.map((l) => l.action),
+      ['identity.created', 'identity.key-rotated', 'identity.revoked'],
+    );
 
     // Tamper with record 2 as the database owner, bypassing the guard trigger.
     const db = await openPglite({ dataDir: join(dir, 'data') });

@@ -25,10 +25,16 @@ export interface SecureApp {
 }
 
 /** Builds the app with security on; `rateLimitMax` requests per minute per identity. */
-export async function createSecureApp(backend: Backend, options: { rateLimitMax?: number; bodyLimitBytes?: number } = {}): Promise<SecureApp> {
+export async function createSecureApp(
+  backend: Backend,
+  options: { rateLimitMax?: number; bodyLimitBytes?: number } = {},
+): Promise<SecureApp> {
   const test = await createTestDb(backend);
   const logs: string[] = [];
-  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } });
+  const logger = createLogger({
+    level: 'debug',
+    destination: { write: (line: string) => void logs.push(line) },
+  });
   const clock = fixedClock(Date.now());
   const identities = new IdentityService(test.db, PEPPER, clock);
   const tokens = new TokenService(identities, JWT_SECRET, { clock });
@@ -40,7 +46,11 @@ export async function createSecureApp(backend: Backend, options: { rateLimitMax?
     logger,
     version: 'test',
     readiness: [],
-    security: { identities, tokens, rateLimit: { max: options.rateLimitMax ?? 10_000, timeWindowMs: 60_000 } },
+    security: {
+      identities,
+      tokens,
+      rateLimit: { max: options.rateLimitMax ?? 10_000, timeWindowMs: 60_000 },
+    },
   });
   return {
     app,

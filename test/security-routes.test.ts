@@ -27,20 +27,32 @@ describe('route scopes', () => {
   };
   let release: () => void = () => undefined;
   const probe: RouteModule = async (a) => {
-    a.post('/v1/test/slow', { config: { scope: 'config:read' }, schema: { hide: true, body: z.object({ n: z.number() }) } }, async (request) => {
-      await new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      return { n: request.body.n };
-    });
-    a.get('/v1/test/correlation', { config: { scope: 'config:read' }, schema: { hide: true } }, async (request) => {
-      await new Promise((r) => setTimeout(r, 5));
-      return { fromRequest: request.correlationId, fromStorage: currentCorrelationId() ?? null };
-    });
-    a.post('/v1/test/echo', { config: { scope: 'config:read' }, schema: { hide: true, body: z.object({ n: z.number() }) } }, async (request) => ({
-      fromStorage: currentCorrelationId() ?? null,
-      n: request.body.n,
-    }));
+    a.post(
+      '/v1/test/slow',
+      { config: { scope: 'config:read' }, schema: { hide: true, body: z.object({ n: z.number() }) } },
+      async (request) => {
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return { n: request.body.n };
+      },
+    );
+    a.get(
+      '/v1/test/correlation',
+      { config: { scope: 'config:read' }, schema: { hide: true } },
+      async (request) => {
+        await new Promise((r) => setTimeout(r, 5));
+        return { fromRequest: request.correlationId, fromStorage: currentCorrelationId() ?? null };
+      },
+    );
+    a.post(
+      '/v1/test/echo',
+      { config: { scope: 'config:read' }, schema: { hide: true, body: z.object({ n: z.number() }) } },
+      async (request) => ({
+        fromStorage: currentCorrelationId() ?? null,
+        n: request.body.n,
+      }),
+    );
   };
 
   before(async () => {
@@ -55,7 +67,10 @@ describe('route scopes', () => {
       security: { identities, tokens: new TokenService(identities, JWT_SECRET) },
       // Capabilities register routes only when their services exist: a stub makes every route
       // appear (its handlers never run, authentication answers first).
-      statements: new Proxy({ maxBytes: 1024 }, { get: (target, p) => (p in target ? target[p as 'maxBytes'] : async () => undefined) }) as never,
+      statements: new Proxy(
+        { maxBytes: 1024 },
+        { get: (target, p) => (p in target ? target[p as 'maxBytes'] : async () => undefined) },
+      ) as never,
     };
     app = await buildServer(services, { modules: [collect, ...routeModules, probe] });
   });
@@ -66,26 +81,44 @@ describe('route scopes', () => {
 
   it('finds every route with a declared scope', () => {
     assert.ok(routes.length >= 8, JSON.stringify(routes));
-    assert.ok(routes.some((r) => r.url.startsWith('/v1/statements')), 'capability routes are enumerated too');
+    assert.ok(
+      routes.some((r) => r.url.startsWith('/v1/statements')),
+      'capability routes are enumerated too',
+    );
     for (const r of routes) assert.ok(r.scope !== undefined, `${r.method} ${r.url} has no scope`);
   });
 
   it('answers 401 without authentication on every route but health, OpenAPI and the token endpoint', async () => {
     for (const r of routes) {
       const url = r.url.replace(/:(\w+)/g, 'x');
-      const response = await app.inject({ method: r.method as 'GET', url, ...(r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH' ? { payload: {} } : {}) });
+      const response = await app.inject({
+        method: r.method as 'GET',
+        url,
+        ...(r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH' ? { payload: {} } : {}),
+      });
       if (PUBLIC_ROUTES.has(r.url)) {
         assert.equal(r.scope, 'public', r.url);
-        if (r.url === '/oauth/token') assert.equal(response.statusCode, 401, 'the token endpoint needs client credentials');
+        if (r.url === '/oauth/token')
+          assert.equal(response.statusCode, 401, 'the token endpoint needs client credentials');
         continue;
       }
       assert.notEqual(r.scope, 'public', `${r.url} is public but not on the allow-list`);
-      assert.equal(response.statusCode, 401, `${r.method} ${r.url} answered ${response.statusCode} without authentication`);
+      assert.equal(
+        response.statusCode,
+        401,
+        `${r.method} ${r.url} answered ${response.statusCode} without authentication`,
+      );
     }
   });
 
   it('refuses to start with a route that declares no scope or an unknown one', async () => {
-    const services = { db: test.db, config: parseConfig(DEMO_CONFIG), logger: createLogger({ level: 'silent' }), version: 'test', readiness: [] };
+    const services = {
+      db: test.db,
+      config: parseConfig(DEMO_CONFIG),
+      logger: createLogger({ level: 'silent' }),
+      version: 'test',
+      readiness: [],
+    };
     const undeclared: RouteModule = async (a) => {
       a.get('/v1/naked', async () => 'hi');
     };
@@ -97,12 +130,21 @@ describe('route scopes', () => {
   });
 
   it('echoes a caller correlation id, continues its trace and exposes the id to handlers', async () => {
-    const { key } = await identities.create({ name: 'probe', kind: 'service', scopes: ['config:read'], actor: 'test' });
+    const { key } = await identities.create({
+      name: 'probe',
+      kind: 'service',
+      scopes: ['config:read'],
+      actor: 'test',
+    });
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const r = await app.inject({
       method: 'GET',
       url: '/v1/test/correlation',
-      headers: { ...bearer(key.apiKey), 'x-correlation-id': 'corr-123', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      headers: {
+        ...bearer(key.apiKey),
+        'x-correlation-id': 'corr-123',
+        traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+      },
     });
     assert.equal(r.statusCode, 200);
     assert.equal(r.headers['x-correlation-id'], 'corr-123');
@@ -110,16 +152,30 @@ describe('route scopes', () => {
     assert.doesNotMatch(String(r.headers.traceparent), /00f067aa0ba902b7/);
     assert.deepEqual(r.json(), { fromRequest: 'corr-123', fromStorage: 'corr-123' });
 
-    const posted = await app.inject({ method: 'POST', url: '/v1/test/echo', headers: { ...bearer(key.apiKey), 'x-correlation-id': 'corr-post' }, payload: { n: 1 } });
+    const posted = await app.inject({
+      method: 'POST',
+      url: '/v1/test/echo',
+      headers: { ...bearer(key.apiKey), 'x-correlation-id': 'corr-post' },
+      payload: { n: 1 },
+    });
     assert.deepEqual(posted.json(), { fromStorage: 'corr-post', n: 1 });
 
-    const generated = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-correlation-id': 'bad id with spaces', traceparent: 'garbage' } });
+    const generated = await app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-correlation-id': 'bad id with spaces', traceparent: 'garbage' },
+    });
     assert.match(String(generated.headers['x-correlation-id']), /^[0-9a-f-]{36}$/);
     assert.match(String(generated.headers.traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 
   it('serves Prometheus metrics to config:read only', async () => {
-    const { key } = await identities.create({ name: 'scraper', kind: 'service', scopes: ['config:read'], actor: 'test' });
+    const { key } = await identities.create({
+      name: 'scraper',
+      kind: 'service',
+      scopes: ['config:read'],
+      actor: 'test',
+    });
     assert.equal((await app.inject({ method: 'GET', url: '/metrics' })).statusCode, 401);
     const r = await app.inject({ method: 'GET', url: '/metrics', headers: bearer(key.apiKey) });
     assert.equal(r.statusCode, 200);
@@ -131,7 +187,12 @@ describe('route scopes', () => {
   });
 
   it('answers 409 to a duplicate Idempotency-Key while the first request runs, then replays it; purges keys after 24 h', async () => {
-    const { key } = await identities.create({ name: 'slow-client', kind: 'service', scopes: ['config:read'], actor: 'test' });
+    const { key } = await identities.create({
+      name: 'slow-client',
+      kind: 'service',
+      scopes: ['config:read'],
+      actor: 'test',
+    });
     const headers = { ...bearer(key.apiKey), 'idempotency-key': 'slow-1' };
     const first = app.inject({ method: 'POST', url: '/v1/test/slow', headers, payload: { n: 7 } });
     // Wait until the first request holds the key (its handler is parked on the latch).
@@ -150,7 +211,13 @@ describe('route scopes', () => {
     assert.equal(replay.headers['idempotent-replayed'], 'true');
     assert.deepEqual(replay.json(), { n: 7 });
 
-    assert.equal(await purgeIdempotencyKeys(test.db, 0, new Date(Date.now() + 23 * 3_600_000)), 0, 'kept for at least 24 h even when asked for less');
-    assert.ok((await purgeIdempotencyKeys(test.db, 24 * 3_600_000, new Date(Date.now() + 25 * 3_600_000))) >= 1);
+    assert.equal(
+      await purgeIdempotencyKeys(test.db, 0, new Date(Date.now() + 23 * 3_600_000)),
+      0,
+      'kept for at least 24 h even when asked for less',
+    );
+    assert.ok(
+      (await purgeIdempotencyKeys(test.db, 24 * 3_600_000, new Date(Date.now() + 25 * 3_600_000))) >= 1,
+    );
   });
 });

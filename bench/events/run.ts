@@ -14,7 +14,13 @@ import { connect } from '@nats-io/transport-node';
 import { Logger, makeWorkerUtils, run as runGraphile } from 'graphile-worker';
 import pg from 'pg';
 import { z } from 'zod';
-import { EventCatalog, publish, publishMany, startEventBus, type EventBusOptions } from '../../src/events/index.ts';
+import {
+  EventCatalog,
+  publish,
+  publishMany,
+  startEventBus,
+  type EventBusOptions,
+} from '../../src/events/index.ts';
 import { migrate, openPglite, openPostgres, type Db } from '../../src/store/index.ts';
 
 const N = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -25,7 +31,9 @@ const CONSUMER_BATCH = Number(process.env.BENCH_CONSUMER_BATCH ?? 50);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS_URL = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
-const CONFIGS = (process.env.BENCH_CONFIGS ?? 'embedded,postgres,nats,graphile').split(',').map((s) => s.trim());
+const CONFIGS = (process.env.BENCH_CONFIGS ?? 'embedded,postgres,nats,graphile')
+  .split(',')
+  .map((s) => s.trim());
 
 const MAX_OUTSTANDING = 200;
 const POOL_SIZE = Number(process.env.BENCH_POOL ?? 40);
@@ -76,7 +84,11 @@ async function createDatabase(tag: string): Promise<{ url: string; drop(): Promi
 }
 
 /** Fires `count` publishes at `rate` per second without waiting for earlier ones (an open-loop load). */
-async function offerLoad(count: number, rate: number, fire: (i: number) => Promise<unknown>): Promise<number> {
+async function offerLoad(
+  count: number,
+  rate: number,
+  fire: (i: number) => Promise<unknown>,
+): Promise<number> {
   const started = performance.now();
   const inFlight: Promise<unknown>[] = [];
   let outstanding = 0;
@@ -110,7 +122,10 @@ async function benchKontor(db: Db, bus: EventBusOptions): Promise<Figures> {
     concurrency: CONCURRENCY,
     maxInFlight: 4_096,
     handle: async (e, { tx }) => {
-      await tx.query('INSERT INTO bench_effects (event_id, n) VALUES ($1, $2)', [e.id, (e.data as { n: number }).n]);
+      await tx.query('INSERT INTO bench_effects (event_id, n) VALUES ($1, $2)', [
+        e.id,
+        (e.data as { n: number }).n,
+      ]);
     },
     onSettled: (e) => {
       const t = started.get(e.id);
@@ -126,12 +141,20 @@ async function benchKontor(db: Db, bus: EventBusOptions): Promise<Figures> {
     const t0 = performance.now();
     for (let i = 0; i < N; i += PUBLISH_BATCH) {
       const size = Math.min(PUBLISH_BATCH, N - i);
-      await db.transaction((tx) => publishMany(tx, Array.from({ length: size }, (_, j) => ({ type: TYPE, data: { n: i + j } })), { catalog }));
+      await db.transaction((tx) =>
+        publishMany(
+          tx,
+          Array.from({ length: size }, (_, j) => ({ type: TYPE, data: { n: i + j } })),
+          { catalog },
+        ),
+      );
     }
     const publishedAt = performance.now();
     await done;
     seconds = (performance.now() - t0) / 1000;
-    log(`  throughput: ${N} events in ${round(seconds, 2)} s (publish ${round((publishedAt - t0) / 1000, 2)} s)`);
+    log(
+      `  throughput: ${N} events in ${round(seconds, 2)} s (publish ${round((publishedAt - t0) / 1000, 2)} s)`,
+    );
     // Latency: single-event transactions at the offered rate.
     target = N + LATENCY_N;
     done = new Promise<void>((r) => (reached = r));
@@ -145,12 +168,19 @@ async function benchKontor(db: Db, bus: EventBusOptions): Promise<Figures> {
     await eventBus.close();
   }
   const effects = await db.query<{ n: bigint }>('SELECT count(*) AS n FROM bench_effects');
-  if (Number(effects.rows[0]!.n) !== N + LATENCY_N) throw new Error(`expected ${N + LATENCY_N} effects, found ${effects.rows[0]!.n}`);
+  if (Number(effects.rows[0]!.n) !== N + LATENCY_N)
+    throw new Error(`expected ${N + LATENCY_N} effects, found ${effects.rows[0]!.n}`);
   latencies.sort((a, b) => a - b);
   return {
     eventsPerSec: Math.round(N / seconds),
     seconds: round(seconds, 2),
-    latency: { offeredPerSec: RATE, achievedPerSec: Math.round(achieved), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), maxMs: round(latencies.at(-1) ?? NaN) },
+    latency: {
+      offeredPerSec: RATE,
+      achievedPerSec: Math.round(achieved),
+      p50Ms: round(percentile(latencies, 50)),
+      p99Ms: round(percentile(latencies, 99)),
+      maxMs: round(latencies.at(-1) ?? NaN),
+    },
   };
 }
 
@@ -174,7 +204,9 @@ async function benchGraphile(url: string): Promise<Figures> {
     taskList: {
       bench: async (payload, helpers) => {
         const p = payload as { id: string; n: number };
-        await helpers.withPgClient((c) => c.query('INSERT INTO bench_effects (event_id, n) VALUES ($1, $2)', [p.id, p.n]));
+        await helpers.withPgClient((c) =>
+          c.query('INSERT INTO bench_effects (event_id, n) VALUES ($1, $2)', [p.id, p.n]),
+        );
       },
     },
   });
@@ -189,7 +221,12 @@ async function benchGraphile(url: string): Promise<Figures> {
   const t0 = performance.now();
   for (let i = 0; i < N; i += PUBLISH_BATCH) {
     const size = Math.min(PUBLISH_BATCH, N - i);
-    await utils.addJobs(Array.from({ length: size }, (_, j) => ({ identifier: 'bench', payload: { id: `t-${i + j}`, n: i + j } })));
+    await utils.addJobs(
+      Array.from({ length: size }, (_, j) => ({
+        identifier: 'bench',
+        payload: { id: `t-${i + j}`, n: i + j },
+      })),
+    );
   }
   await done;
   const seconds = (performance.now() - t0) / 1000;
@@ -208,7 +245,13 @@ async function benchGraphile(url: string): Promise<Figures> {
   return {
     eventsPerSec: Math.round(N / seconds),
     seconds: round(seconds, 2),
-    latency: { offeredPerSec: RATE, achievedPerSec: Math.round(achieved), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), maxMs: round(latencies.at(-1) ?? NaN) },
+    latency: {
+      offeredPerSec: RATE,
+      achievedPerSec: Math.round(achieved),
+      p50Ms: round(percentile(latencies, 50)),
+      p99Ms: round(percentile(latencies, 99)),
+      maxMs: round(latencies.at(-1) ?? NaN),
+    },
   };
 }
 
@@ -246,7 +289,10 @@ if (CONFIGS.includes('nats')) {
   const stream = `KONTOR_BENCH_${process.pid}`;
   try {
     results.postgresNats = await withPostgres('nats', (db) =>
-      benchKontor(db, { url: NATS_URL, nats: { stream, subjectPrefix: `kontor_bench_${process.pid}`, ackWaitMs: 30_000 } }),
+      benchKontor(db, {
+        url: NATS_URL,
+        nats: { stream, subjectPrefix: `kontor_bench_${process.pid}`, ackWaitMs: 30_000 },
+      }),
     );
   } finally {
     const nc = await connect({ servers: NATS_URL });
@@ -276,9 +322,14 @@ console.log(
     consumerBatch: CONSUMER_BATCH,
     concurrency: CONCURRENCY,
     results,
-    ratioVsGraphile: { postgresInProcess: ratio(results.postgresInProcess), postgresNats: ratio(results.postgresNats), embeddedPglite: ratio(results.embeddedPglite) },
+    ratioVsGraphile: {
+      postgresInProcess: ratio(results.postgresInProcess),
+      postgresNats: ratio(results.postgresNats),
+      embeddedPglite: ratio(results.embeddedPglite),
+    },
     bars: {
-      postgresAtLeast3xGraphile: ratio(results.postgresInProcess) === null ? null : ratio(results.postgresInProcess)! >= 3,
+      postgresAtLeast3xGraphile:
+        ratio(results.postgresInProcess) === null ? null : ratio(results.postgresInProcess)! >= 3,
       postgresP99Under50ms: results.postgresInProcess ? results.postgresInProcess.latency.p99Ms < 50 : null,
       natsAtLeast10kPerSec: results.postgresNats ? results.postgresNats.eventsPerSec >= 10_000 : null,
     },

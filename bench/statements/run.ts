@@ -6,7 +6,17 @@
  * Prints one JSON line.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, openSync, writeSync, closeSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  openSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,7 +137,8 @@ function generateMt940(path: string, lines: number): void {
   for (let i = 1; i <= lines; i++) total += signedCents(i);
   const opening = 1_000_000_00n;
   const closing = opening + total;
-  const balance = (tag: string, v: bigint) => `:${tag}:${v < 0n ? 'D' : 'C'}240331EUR${formatCents(v, ',')}\r\n`;
+  const balance = (tag: string, v: bigint) =>
+    `:${tag}:${v < 0n ? 'D' : 'C'}240331EUR${formatCents(v, ',')}\r\n`;
   let buffer = `{1:F01COBADEFFAXXX0000000000}{2:O9400000240401COBADEFFAXXX00000000002404010000N}{4:\r\n:20:BENCH\r\n:25:DE89370400440532013000\r\n:28C:1/1\r\n${balance('60F', opening)}`;
   for (let i = 1; i <= lines; i++) {
     const c = signedCents(i);
@@ -154,12 +165,17 @@ async function runChild(contender: string, file: string): Promise<void> {
   if (kontor !== undefined) {
     const { readCamtEvents, readMt940Events, checkBalance } = kontor;
     const read = contender === 'kontor-camt' ? readCamtEvents : readMt940Events;
-    for await (const event of read(createReadStream(file, { highWaterMark: 64 * 1024 }), { maxBytes: 4 * 1024 * MB })) {
+    for await (const event of read(createReadStream(file, { highWaterMark: 64 * 1024 }), {
+      maxBytes: 4 * 1024 * MB,
+    })) {
       if (event.type === 'line') entries++;
-      else if (event.type === 'statement-end' && checkBalance(event.summary).status !== 'balanced') throw new Error('generated statement does not balance');
+      else if (event.type === 'statement-end' && checkBalance(event.summary).status !== 'balanced')
+        throw new Error('generated statement does not balance');
     }
   } else if (dom !== undefined) {
-    const doc = new dom.XMLParser({ ignoreAttributes: false, parseTagValue: false }).parse(readFileSync(file, 'utf8'));
+    const doc = new dom.XMLParser({ ignoreAttributes: false, parseTagValue: false }).parse(
+      readFileSync(file, 'utf8'),
+    );
     const ntry = doc.Document.BkToCstmrStmt.Stmt.Ntry;
     entries = Array.isArray(ntry) ? ntry.length : 1;
   } else {
@@ -167,13 +183,21 @@ async function runChild(contender: string, file: string): Promise<void> {
   }
   const ms = performance.now() - started;
   const cpu = process.cpuUsage(cpuStart);
-  const result: ChildResult = { ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, entries };
+  const result: ChildResult = {
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    entries,
+  };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 function measureNode(contender: string, file: string): ChildResult {
   const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', contender, file], { encoding: 'utf8', maxBuffer: 16 * MB });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', contender, file], {
+    encoding: 'utf8',
+    maxBuffer: 16 * MB,
+  });
   if (r.status !== 0) throw new Error(`${contender} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
 }
@@ -216,7 +240,8 @@ async function main(): Promise<void> {
     const xmllint = measureXmllint(camt);
     const kontorMt = measureNode('kontor-mt940', mt940);
     const speed = (r: ChildResult | null, mb: number) => (r === null ? null : round(mb / (r.ms / 1000)));
-    const cpuSpeed = (r: ChildResult | null, mb: number) => (r === null ? null : round(mb / (Math.max(r.cpuMs, 1) / 1000)));
+    const cpuSpeed = (r: ChildResult | null, mb: number) =>
+      r === null ? null : round(mb / (Math.max(r.cpuMs, 1) / 1000));
 
     const kontorSpeed = speed(kontor, camtMb)!;
     const domSpeed = speed(dom, camtMb)!;
@@ -230,9 +255,17 @@ async function main(): Promise<void> {
       camt053: {
         fileMb: round(camtMb),
         entries,
-        kontor: { mbPerS: kontorSpeed, cpuMbPerS: kontorCpu, peakRssMb: round(kontor.maxRssMb), entries: kontor.entries },
+        kontor: {
+          mbPerS: kontorSpeed,
+          cpuMbPerS: kontorCpu,
+          peakRssMb: round(kontor.maxRssMb),
+          entries: kontor.entries,
+        },
         fastXmlParserDom: { mbPerS: domSpeed, cpuMbPerS: domCpu, peakRssMb: round(dom.maxRssMb) },
-        xmllintStream: xmllint === null ? null : { mbPerS: xmllintSpeed, cpuMbPerS: xmllintCpu, peakRssMb: round(xmllint.maxRssMb) },
+        xmllintStream:
+          xmllint === null
+            ? null
+            : { mbPerS: xmllintSpeed, cpuMbPerS: xmllintCpu, peakRssMb: round(xmllint.maxRssMb) },
         ratioVsXmllint: xmllintSpeed === null ? null : round(kontorSpeed / xmllintSpeed, 2),
         ratioVsDom: round(kontorSpeed / domSpeed, 2),
         cpuRatioVsXmllint: xmllintCpu === null ? null : round(kontorCpu / xmllintCpu, 2),
@@ -241,7 +274,13 @@ async function main(): Promise<void> {
       mt940: {
         fileMb: round(mtMb),
         lines: mt940Lines,
-        kontor: { mbPerS: speed(kontorMt, mtMb), cpuMbPerS: cpuSpeed(kontorMt, mtMb), linesPerS: Math.round(mt940Lines / (kontorMt.ms / 1000)), peakRssMb: round(kontorMt.maxRssMb), entries: kontorMt.entries },
+        kontor: {
+          mbPerS: speed(kontorMt, mtMb),
+          cpuMbPerS: cpuSpeed(kontorMt, mtMb),
+          linesPerS: Math.round(mt940Lines / (kontorMt.ms / 1000)),
+          peakRssMb: round(kontorMt.maxRssMb),
+          entries: kontorMt.entries,
+        },
       },
       bar: {
         atLeast40PercentOfXmllint: xmllintSpeed === null ? null : kontorSpeed >= 0.4 * xmllintSpeed,

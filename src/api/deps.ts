@@ -66,13 +66,33 @@ export interface StatementServices {
 /** The payment-run application functions the API and CLI call. */
 export interface PaymentOrderServices {
   propose(input: ProposePaymentOrderInput): Promise<ProposalResult>;
-  list(options: { state?: PaymentOrderState | undefined; limit?: number | undefined }): Promise<PaymentOrderSummary[]>;
+  list(options: {
+    state?: PaymentOrderState | undefined;
+    limit?: number | undefined;
+  }): Promise<PaymentOrderSummary[]>;
   get(id: string): Promise<PaymentOrderDetail>;
   explain(id: string): Promise<PolicyExplanation>;
   submit(input: { orderId: string; actor: string; correlationId?: string | undefined }): Promise<unknown>;
-  approve(input: { orderId: string; approver: PaymentActor; correlationId?: string | undefined }): Promise<ApproveResult>;
-  release(input: { orderId: string; actor: string; correlationId?: string | undefined }): Promise<ReleaseResult>;
-  cancel(input: { orderId: string; actor: string; reason?: string | undefined; correlationId?: string | undefined }): Promise<unknown>;
+  approve(input: {
+    orderId: string;
+    approver: PaymentActor;
+    correlationId?: string | undefined;
+  }): Promise<ApproveResult>;
+  release(input: {
+    orderId: string;
+    actor: string;
+    correlationId?: string | undefined;
+  }): Promise<ReleaseResult>;
+  cancel(input: {
+    orderId: string;
+    actor: string;
+    reason?: string | undefined;
+    correlationId?: string | undefined;
+  }): Promise<unknown>;
   file(id: string): Promise<{ fileName: string; sha256: string; xml: string } | undefined>;
-  applyStatusReport(input: { xml: string; actor: string; correlationId?: string | undefined }): Promise<StatusReportResult>;
+  applyStatusReport(input: {
+    xml: string;
+    actor: string;
+    correlationId?: string | undefined;
+  }): Promise<StatusReportResult>;
 }

@@ -3,7 +3,14 @@
  * transaction, Ed25519-signed checkpoints, the chain verifier and the queries behind the API.
  */
 export { canonicalJson, digestOf, sha256Hex } from './canonical-json.ts';
-export { recordAudit, readAuditHead, computeRecordHash, GENESIS_HASH, type AuditEntry, type AuditRecord } from './record.ts';
+export {
+  recordAudit,
+  readAuditHead,
+  computeRecordHash,
+  GENESIS_HASH,
+  type AuditEntry,
+  type AuditRecord,
+} from './record.ts';
 export {
   createAuditCheckpoint,
   parseAuditSigningKey,
@@ -13,5 +20,10 @@ export {
   type AuditSigner,
   type AuditCheckpoint,
 } from './checkpoint.ts';
-export { verifyAuditChain, type VerifyChainResult, type ChainBreak, type VerifyChainOptions } from './verify-chain.ts';
+export {
+  verifyAuditChain,
+  type VerifyChainResult,
+  type ChainBreak,
+  type VerifyChainOptions,
+} from './verify-chain.ts';
 export { listAuditRecords, exportAuditRecords, auditRecordToJson, type AuditFilter } from './query.ts';

@@ -34,10 +34,16 @@ function where(filter: AuditFilter): { sql: string; params: unknown[] } {
 }
 
 /** Lists records in seq order; `nextAfterSeq` is set when more may follow. */
-export async function listAuditRecords(q: Queryable, filter: AuditFilter = {}): Promise<{ records: AuditRecord[]; nextAfterSeq: bigint | undefined }> {
+export async function listAuditRecords(
+  q: Queryable,
+  filter: AuditFilter = {},
+): Promise<{ records: AuditRecord[]; nextAfterSeq: bigint | undefined }> {
   const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
   const { sql, params } = where(filter);
-  const r = await q.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM kontor_audit ${sql} ORDER BY seq LIMIT ${limit + 1}`, params);
+  const r = await q.query<AuditRow>(
+    `SELECT ${AUDIT_COLUMNS} FROM kontor_audit ${sql} ORDER BY seq LIMIT ${limit + 1}`,
+    params,
+  );
   const records = r.rows.slice(0, limit).map(toAuditRecord);
   return { records, nextAfterSeq: r.rows.length > limit ? records.at(-1)?.seq : undefined };
 }
@@ -61,7 +67,11 @@ export function auditRecordToJson(r: AuditRecord): Record<string, unknown> {
 }
 
 /** Writes every record of a time range as JSON lines through `write`; returns the count. */
-export async function exportAuditRecords(q: Queryable, range: { from?: Date; to?: Date }, write: (line: string) => void | Promise<void>): Promise<number> {
+export async function exportAuditRecords(
+  q: Queryable,
+  range: { from?: Date; to?: Date },
+  write: (line: string) => void | Promise<void>,
+): Promise<number> {
   let afterSeq: bigint | undefined;
   let count = 0;
   for (;;) {

@@ -75,9 +75,12 @@ export async function recordAudit(tx: Tx, entry: AuditEntry): Promise<AuditRecor
   }
   // The head row lock serialises writers on PostgreSQL until commit; on PGlite the single
   // connection already serialises transactions, and the same SQL works.
-  const head = await tx.query<{ seq: bigint; hash: string }>('SELECT seq, hash FROM kontor_audit_head WHERE singleton FOR UPDATE');
+  const head = await tx.query<{ seq: bigint; hash: string }>(
+    'SELECT seq, hash FROM kontor_audit_head WHERE singleton FOR UPDATE',
+  );
   const current = head.rows[0];
-  if (current === undefined) throw new AppError(ErrorCodes.INTERNAL, 'kontor_audit_head is missing: run the migrations');
+  if (current === undefined)
+    throw new AppError(ErrorCodes.INTERNAL, 'kontor_audit_head is missing: run the migrations');
   const unhashed: Omit<AuditRecord, 'hash'> = {
     seq: BigInt(current.seq) + 1n,
     // Millisecond precision: what a JS Date holds is what the hash covers.
@@ -90,7 +93,10 @@ export async function recordAudit(tx: Tx, entry: AuditEntry): Promise<AuditRecor
     afterDigest: entry.after === undefined ? null : digestOf(entry.after),
     correlationId: entry.correlationId ?? currentCorrelationId() ?? null,
     // Stored as jsonb: normalise it first so what is read back hashes the same.
-    details: entry.details === undefined ? null : (JSON.parse(canonicalJson(entry.details)) as Record<string, unknown>),
+    details:
+      entry.details === undefined
+        ? null
+        : (JSON.parse(canonicalJson(entry.details)) as Record<string, unknown>),
     prevHash: current.hash,
   };
   const record: AuditRecord = { ...unhashed, hash: computeRecordHash(unhashed) };
@@ -112,7 +118,10 @@ export async function recordAudit(tx: Tx, entry: AuditEntry): Promise<AuditRecor
       record.hash,
     ],
   );
-  await tx.query('UPDATE kontor_audit_head SET seq = $1, hash = $2 WHERE singleton', [record.seq.toString(), record.hash]);
+  await tx.query('UPDATE kontor_audit_head SET seq = $1, hash = $2 WHERE singleton', [
+    record.seq.toString(),
+    record.hash,
+  ]);
   auditRecordsWritten().inc();
   return record;
 }
@@ -148,7 +157,8 @@ export function toAuditRecord(row: AuditRow): AuditRecord {
     beforeDigest: row.before_digest,
     afterDigest: row.after_digest,
     correlationId: row.correlation_id,
-    details: typeof row.details === 'string' ? (JSON.parse(row.details) as Record<string, unknown>) : row.details,
+    details:
+      typeof row.details === 'string' ? (JSON.parse(row.details) as Record<string, unknown>) : row.details,
     prevHash: row.prev_hash,
     hash: row.hash,
   };
@@ -156,9 +166,12 @@ export function toAuditRecord(row: AuditRow): AuditRecord {
 
 /** Reads the current head of the chain. */
 export async function readAuditHead(q: Queryable): Promise<{ seq: bigint; hash: string }> {
-  const r = await q.query<{ seq: bigint; hash: string }>('SELECT seq, hash FROM kontor_audit_head WHERE singleton');
+  const r = await q.query<{ seq: bigint; hash: string }>(
+    'SELECT seq, hash FROM kontor_audit_head WHERE singleton',
+  );
   const row = r.rows[0];
-  if (row === undefined) throw new AppError(ErrorCodes.INTERNAL, 'kontor_audit_head is missing: run the migrations');
+  if (row === undefined)
+    throw new AppError(ErrorCodes.INTERNAL, 'kontor_audit_head is missing: run the migrations');
   return { seq: BigInt(row.seq), hash: row.hash };
 }
 

@@ -5,7 +5,14 @@
 import type { KeyObject } from 'node:crypto';
 import type { Db } from '../store/index.ts';
 import { verifyCheckpointSignature } from './checkpoint.ts';
-import { AUDIT_COLUMNS, computeRecordHash, GENESIS_HASH, readAuditHead, toAuditRecord, type AuditRow } from './record.ts';
+import {
+  AUDIT_COLUMNS,
+  computeRecordHash,
+  GENESIS_HASH,
+  readAuditHead,
+  toAuditRecord,
+  type AuditRow,
+} from './record.ts';
 
 /** Why a record breaks the chain. */
 export type ChainBreak =
@@ -51,10 +58,10 @@ export async function verifyAuditChain(db: Db, options: VerifyChainOptions = {})
   const checkpointSeqs = new Set(checkpointRows.rows.map((c) => BigInt(c.seq)));
 
   for (;;) {
-    const page = await db.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM kontor_audit WHERE seq >= $1 ORDER BY seq LIMIT $2`, [
-      expectedSeq.toString(),
-      batch,
-    ]);
+    const page = await db.query<AuditRow>(
+      `SELECT ${AUDIT_COLUMNS} FROM kontor_audit WHERE seq >= $1 ORDER BY seq LIMIT $2`,
+      [expectedSeq.toString(), batch],
+    );
     for (const row of page.rows) {
       const r = toAuditRecord(row);
       records++;
@@ -62,11 +69,23 @@ export async function verifyAuditChain(db: Db, options: VerifyChainOptions = {})
       if (checkpointSeqs.has(r.seq)) recomputed.set(r.seq, own);
       if (firstBreak === undefined) {
         if (r.seq !== expectedSeq) {
-          firstBreak = { seq: r.seq, reason: 'sequence-gap', message: `record ${r.seq} follows ${expectedSeq - 1n}: records are missing` };
+          firstBreak = {
+            seq: r.seq,
+            reason: 'sequence-gap',
+            message: `record ${r.seq} follows ${expectedSeq - 1n}: records are missing`,
+          };
         } else if (r.prevHash !== prevHash) {
-          firstBreak = { seq: r.seq, reason: 'prev-hash-mismatch', message: `record ${r.seq} does not link to record ${r.seq - 1n}` };
+          firstBreak = {
+            seq: r.seq,
+            reason: 'prev-hash-mismatch',
+            message: `record ${r.seq} does not link to record ${r.seq - 1n}`,
+          };
         } else if (own !== r.hash) {
-          firstBreak = { seq: r.seq, reason: 'hash-mismatch', message: `record ${r.seq} was changed after it was written (its content does not match its hash)` };
+          firstBreak = {
+            seq: r.seq,
+            reason: 'hash-mismatch',
+            message: `record ${r.seq} was changed after it was written (its content does not match its hash)`,
+          };
         }
       }
       // Continue from the stored values so a single changed row is reported once, not as a cascade.
@@ -100,8 +119,13 @@ export async function verifyAuditChain(db: Db, options: VerifyChainOptions = {})
       }
     }
     const now = recomputed.get(seq);
-    if (now === undefined) checkpointProblems.push({ seq, message: `checkpoint ${seq} names a record that no longer exists` });
-    else if (now !== c.hash) checkpointProblems.push({ seq, message: `record ${seq} no longer matches the hash signed in its checkpoint` });
+    if (now === undefined)
+      checkpointProblems.push({ seq, message: `checkpoint ${seq} names a record that no longer exists` });
+    else if (now !== c.hash)
+      checkpointProblems.push({
+        seq,
+        message: `record ${seq} no longer matches the hash signed in its checkpoint`,
+      });
   }
 
   return {

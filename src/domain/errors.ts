@@ -95,7 +95,11 @@ export class AppError extends Error {
 export class ValidationError extends AppError {
   readonly issues: FieldIssue[];
 
-  constructor(message: string, issues: FieldIssue[] = [], options: AppErrorOptions & { code?: ErrorCode } = {}) {
+  constructor(
+    message: string,
+    issues: FieldIssue[] = [],
+    options: AppErrorOptions & { code?: ErrorCode } = {},
+  ) {
     super(options.code ?? ErrorCodes.VALIDATION_FAILED, message, {
       ...options,
       retryable: false,

@@ -124,6 +124,10 @@ export interface VendorPaymentRegistration {
 
 /** Reads open vendor bills and registers their payments in the ERP, idempotently. */
 export interface VendorPayables {
-  listOpenVendorBills(query: { companyId: number; currency: string; dueBy: string }): Promise<OpenVendorBill[]>;
+  listOpenVendorBills(query: {
+    companyId: number;
+    currency: string;
+    dueBy: string;
+  }): Promise<OpenVendorBill[]>;
   registerVendorPayment(input: VendorPaymentRegistration): Promise<{ paymentId: number }>;
 }

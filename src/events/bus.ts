@@ -123,7 +123,10 @@ export async function startEventBus(db: Db, options: EventBusOptions = {}): Prom
   const url = options.url ?? '';
   if (url === '' || url === 'embedded') return startEmbeddedBus(db, options);
   if (!/^nats(\+tls)?:\/\//.test(url) && !url.startsWith('tls://')) {
-    throw new AppError(ErrorCodes.CONFIG_INVALID, `KONTOR_BUS must be a nats:// URL or empty for the embedded bus (got "${url}")`);
+    throw new AppError(
+      ErrorCodes.CONFIG_INVALID,
+      `KONTOR_BUS must be a nats:// URL or empty for the embedded bus (got "${url}")`,
+    );
   }
   return startNatsBus(db, url, options);
 }
@@ -138,20 +141,29 @@ const isAfter = (a: LogPosition, b: LogPosition) => a.txid > b.txid || (a.txid =
 
 async function ensureConsumerRow(db: Db, name: string): Promise<LogPosition> {
   await db.query('INSERT INTO kontor_consumers (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
-  const r = await db.query<{ position_txid: bigint; position: bigint }>('SELECT position_txid, position FROM kontor_consumers WHERE name = $1', [name]);
+  const r = await db.query<{ position_txid: bigint; position: bigint }>(
+    'SELECT position_txid, position FROM kontor_consumers WHERE name = $1',
+    [name],
+  );
   return { txid: BigInt(r.rows[0]!.position_txid), seq: BigInt(r.rows[0]!.position) };
 }
 
 /** Where a replay from `fromSeq` starts in log order; undefined when no event has that sequence or a later one. */
 async function findReplayStart(db: Db, fromSeq: bigint): Promise<LogPosition | undefined> {
-  const r = await db.query<{ txid: bigint | null }>('SELECT min(txid)::text::bigint AS txid FROM kontor_events WHERE seq >= $1', [String(fromSeq)]);
+  const r = await db.query<{ txid: bigint | null }>(
+    'SELECT min(txid)::text::bigint AS txid FROM kontor_events WHERE seq >= $1',
+    [String(fromSeq)],
+  );
   const txid = r.rows[0]?.txid;
   return txid === null || txid === undefined ? undefined : { txid: BigInt(txid), seq: 0n };
 }
 
 async function loadEvents(db: Db, seqs: bigint[]): Promise<EventRow[]> {
   if (seqs.length === 0) return [];
-  const r = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM kontor_events WHERE seq = ANY($1::bigint[]) ORDER BY seq`, [seqs.map(String)]);
+  const r = await db.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM kontor_events WHERE seq = ANY($1::bigint[]) ORDER BY seq`,
+    [seqs.map(String)],
+  );
   return r.rows;
 }
 
@@ -172,7 +184,10 @@ abstract class ConsumerRunner implements ConsumerHandle {
     this.name = definition.name;
     this.pollMs = options.pollIntervalMs ?? 5_000;
     this.onError = options.onError ?? defaultOnError;
-    this.processor = new ConsumerProcessor(db, { onError: (e) => this.onError(e, `consumer ${definition.name}`), ...definition });
+    this.processor = new ConsumerProcessor(db, {
+      onError: (e) => this.onError(e, `consumer ${definition.name}`),
+      ...definition,
+    });
   }
 
   get inFlight(): number {
@@ -191,13 +206,25 @@ abstract class ConsumerRunner implements ConsumerHandle {
       [this.name],
     );
     const todo = dl.rows.filter((r) => !this.#replayingDeadLetters.has(r.event_id));
-    for (const row of await loadEvents(this.db, todo.map((r) => BigInt(r.event_seq)))) {
+    for (const row of await loadEvents(
+      this.db,
+      todo.map((r) => BigInt(r.event_seq)),
+    )) {
       const stored = toStoredEvent(row);
       this.#replayingDeadLetters.add(stored.event.id);
       const release = () => this.#replayingDeadLetters.delete(stored.event.id);
-      await this.processor.submit({ sequence: stored.sequence, event: stored.event, replay: true, settle: release, abandon: release });
+      await this.processor.submit({
+        sequence: stored.sequence,
+        event: stored.event,
+        replay: true,
+        settle: release,
+        abandon: release,
+      });
     }
-    const r = await this.db.query<{ replay_from_seq: bigint | null }>('SELECT replay_from_seq FROM kontor_consumers WHERE name = $1', [this.name]);
+    const r = await this.db.query<{ replay_from_seq: bigint | null }>(
+      'SELECT replay_from_seq FROM kontor_consumers WHERE name = $1',
+      [this.name],
+    );
     const from = r.rows[0]?.replay_from_seq;
     if (from !== null && from !== undefined) await this.replayFrom(BigInt(from));
   }
@@ -218,9 +245,21 @@ abstract class ConsumerRunner implements ConsumerHandle {
    * Reads the next events of the consumer's types in log order. Only transactions older than the
    * log horizon qualify: their set of events can no longer grow behind the cursor.
    */
-  protected async fetchAfter(after: LogPosition, limit: number, range?: { fromSeq: bigint; untilSeq: bigint }): Promise<EventRow[]> {
-    const params: unknown[] = [String(after.txid), String(after.seq), [...this.processor.definition.types], limit];
-    const bounds = range === undefined ? '' : `AND seq >= $${params.push(String(range.fromSeq))} AND seq <= $${params.push(String(range.untilSeq))}`;
+  protected async fetchAfter(
+    after: LogPosition,
+    limit: number,
+    range?: { fromSeq: bigint; untilSeq: bigint },
+  ): Promise<EventRow[]> {
+    const params: unknown[] = [
+      String(after.txid),
+      String(after.seq),
+      [...this.processor.definition.types],
+      limit,
+    ];
+    const bounds =
+      range === undefined
+        ? ''
+        : `AND seq >= $${params.push(String(range.fromSeq))} AND seq <= $${params.push(String(range.untilSeq))}`;
     const r = await this.db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM kontor_events
        WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND txid < ${LOG_HORIZON_SQL}
@@ -269,12 +308,19 @@ class EmbeddedRunner extends ConsumerRunner {
           const at = { txid: BigInt(row.txid), seq: stored.sequence };
           this.#pending.push(at);
           this.#cursor = at;
-          const replay = this.#replay !== undefined && at.seq >= this.#replay.fromSeq && !isAfter(at, this.#replay.until);
-          const delivery: Delivery = { sequence: stored.sequence, event: stored.event, replay, settle: () => this.#markSettled(at.seq) };
+          const replay =
+            this.#replay !== undefined && at.seq >= this.#replay.fromSeq && !isAfter(at, this.#replay.until);
+          const delivery: Delivery = {
+            sequence: stored.sequence,
+            event: stored.event,
+            replay,
+            settle: () => this.#markSettled(at.seq),
+          };
           await this.processor.submit(delivery);
           if (this.stopped) break;
         }
-        if (this.#replay !== undefined && !isAfter(this.#replay.until, this.#cursor)) this.#replay = undefined;
+        if (this.#replay !== undefined && !isAfter(this.#replay.until, this.#cursor))
+          this.#replay = undefined;
         await this.#persist(false);
       } catch (e) {
         if (this.stopped) break;
@@ -300,11 +346,10 @@ class EmbeddedRunner extends ConsumerRunner {
     // (at most pollMs) writes a position held back here.
     if (!force && Date.now() - this.#lastPersistAt < 200) return;
     const pos = this.#position;
-    await this.db.query('UPDATE kontor_consumers SET position_txid = $2, position = $3, updated_at = now() WHERE name = $1', [
-      this.name,
-      String(pos.txid),
-      String(pos.seq),
-    ]);
+    await this.db.query(
+      'UPDATE kontor_consumers SET position_txid = $2, position = $3, updated_at = now() WHERE name = $1',
+      [this.name, String(pos.txid), String(pos.seq)],
+    );
     this.#persisted = pos;
     this.#lastPersistAt = Date.now();
   }
@@ -388,7 +433,13 @@ class NatsRunner extends ConsumerRunner {
   #loops: Promise<unknown> = Promise.resolve();
   #heartbeat: NodeJS.Timeout | undefined;
 
-  constructor(db: Db, definition: ConsumerDefinition, options: EventBusOptions, js: JetStreamClient, jsm: JetStreamManager) {
+  constructor(
+    db: Db,
+    definition: ConsumerDefinition,
+    options: EventBusOptions,
+    js: JetStreamClient,
+    jsm: JetStreamManager,
+  ) {
     super(db, definition, options);
     this.#js = js;
     this.#jsm = jsm;
@@ -428,9 +479,12 @@ class NatsRunner extends ConsumerRunner {
     const consumer = await this.#js.consumers.get(this.#stream, durable);
     this.#messages = await consumer.consume({ max_messages: Math.min(maxInFlight, 1_000) });
     // Deliveries waiting in a lane behind a retry must not time out and come back as duplicates.
-    this.#heartbeat = setInterval(() => {
-      for (const m of this.#unacked) m.working();
-    }, Math.max(100, Math.floor(this.#ackWaitMs / 3)));
+    this.#heartbeat = setInterval(
+      () => {
+        for (const m of this.#unacked) m.working();
+      },
+      Math.max(100, Math.floor(this.#ackWaitMs / 3)),
+    );
     this.#loops = Promise.all([this.#consume(this.#messages), this.#control()]);
   }
 
@@ -500,18 +554,27 @@ class NatsRunner extends ConsumerRunner {
       for (const row of rows) {
         const stored = toStoredEvent(row);
         after = { txid: BigInt(row.txid), seq: stored.sequence };
-        await this.processor.submit({ sequence: stored.sequence, event: stored.event, replay: true, settle: () => undefined });
+        await this.processor.submit({
+          sequence: stored.sequence,
+          event: stored.event,
+          replay: true,
+          settle: () => undefined,
+        });
       }
     }
-    await this.db.query(`UPDATE kontor_consumers SET replay_from_seq = NULL, updated_at = now() WHERE name = $1 AND replay_from_seq = $2`, [
-      this.name,
-      String(from),
-    ]);
+    await this.db.query(
+      `UPDATE kontor_consumers SET replay_from_seq = NULL, updated_at = now() WHERE name = $1 AND replay_from_seq = $2`,
+      [this.name, String(from)],
+    );
   }
 
   async readLag(): Promise<ConsumerLag> {
     const info = await this.#jsm.consumers.info(this.#stream, durableName(this.name));
-    return { consumer: this.name, pending: info.num_pending + info.num_ack_pending, inFlight: this.processor.inFlight };
+    return {
+      consumer: this.name,
+      pending: info.num_pending + info.num_ack_pending,
+      inFlight: this.processor.inFlight,
+    };
   }
 
   async stop(): Promise<void> {
@@ -527,7 +590,11 @@ class NatsRunner extends ConsumerRunner {
 
 function isNotFound(e: unknown): boolean {
   const err = e as { code?: unknown; api_error?: { err_code?: number }; message?: string };
-  return err.api_error?.err_code === 10014 || err.api_error?.err_code === 10059 || /not found/i.test(err.message ?? '');
+  return (
+    err.api_error?.err_code === 10014 ||
+    err.api_error?.err_code === 10059 ||
+    /not found/i.test(err.message ?? '')
+  );
 }
 
 async function ensureStream(jsm: JetStreamManager, stream: string, prefix: string): Promise<void> {
@@ -578,7 +645,9 @@ class Relay {
         if (n < 0) await this.waker.wait(Math.min(this.#pollMs, 1_000));
         else if (n < this.#batch) {
           // Rows left unrelayed are above the log horizon: their NOTIFY has passed, so look again shortly.
-          const left = await this.#db.query<{ more: boolean }>('SELECT EXISTS (SELECT 1 FROM kontor_events WHERE relayed_at IS NULL) AS more');
+          const left = await this.#db.query<{ more: boolean }>(
+            'SELECT EXISTS (SELECT 1 FROM kontor_events WHERE relayed_at IS NULL) AS more',
+          );
           await this.waker.wait(left.rows[0]?.more === true ? HELD_BACK_RETRY_MS : this.#pollMs);
         }
       } catch (e) {
@@ -592,7 +661,9 @@ class Relay {
   /** Relays one batch; returns how many rows, or -1 when another relay holds the lock. */
   async relayOnce(): Promise<number> {
     return this.#db.transaction(async (tx) => {
-      const lock = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [RELAY_LOCK_KEY]);
+      const lock = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
+        RELAY_LOCK_KEY,
+      ]);
       if (lock.rows[0]?.ok !== true) return -1;
       // Log order, and only transactions that can no longer add rows before the ones relayed.
       const rows = await tx.query<EventRow>(
@@ -606,10 +677,15 @@ class Relay {
           const stored = toStoredEvent(row);
           const h = headers();
           h.set('Kontor-Seq', String(stored.sequence));
-          return this.#js.publish(`${this.#prefix}.${stored.event.type}`, encodeCloudEvent(stored.event), { msgID: stored.event.id, headers: h });
+          return this.#js.publish(`${this.#prefix}.${stored.event.type}`, encodeCloudEvent(stored.event), {
+            msgID: stored.event.id,
+            headers: h,
+          });
         }),
       );
-      await tx.query('UPDATE kontor_events SET relayed_at = now() WHERE seq = ANY($1::bigint[])', [rows.rows.map((r) => String(r.seq))]);
+      await tx.query('UPDATE kontor_events SET relayed_at = now() WHERE seq = ANY($1::bigint[])', [
+        rows.rows.map((r) => String(r.seq)),
+      ]);
       return rows.rows.length;
     });
   }
@@ -626,11 +702,19 @@ async function startNatsBus(db: Db, url: string, options: EventBusOptions): Prom
   try {
     nc = await connect({ servers: url, name: 'kontor' });
   } catch (e) {
-    throw new AppError(ErrorCodes.EVENT_BUS_UNAVAILABLE, `cannot connect to NATS at ${url}: ${(e as Error).message}`, { cause: e, retryable: true });
+    throw new AppError(
+      ErrorCodes.EVENT_BUS_UNAVAILABLE,
+      `cannot connect to NATS at ${url}: ${(e as Error).message}`,
+      { cause: e, retryable: true },
+    );
   }
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  await ensureStream(jsm, options.nats?.stream ?? 'KONTOR_EVENTS', options.nats?.subjectPrefix ?? 'kontor.events');
+  await ensureStream(
+    jsm,
+    options.nats?.stream ?? 'KONTOR_EVENTS',
+    options.nats?.subjectPrefix ?? 'kontor.events',
+  );
   const relay = new Relay(db, js, options);
   const wakeups = new Wakeups();
   wakeups.events.add(relay.waker);

@@ -11,7 +11,11 @@ const NOW = 1_700_000_000_000;
 describe('event catalog', () => {
   it('lists the built-in types with owner, version and a JSON Schema each', () => {
     const types = defaultCatalog.describe().map((d) => d.type);
-    for (const t of ['kontor.bank.statement.received.v1', 'kontor.bank.statement.posted.v1', 'kontor.reconciliation.matched.v1']) {
+    for (const t of [
+      'kontor.bank.statement.received.v1',
+      'kontor.bank.statement.posted.v1',
+      'kontor.reconciliation.matched.v1',
+    ]) {
       assert.ok(types.includes(t), t);
     }
     for (const state of paymentOrderStates) assert.ok(types.includes(paymentOrderEventType(state)), state);
@@ -39,24 +43,50 @@ describe('event catalog', () => {
 
   it('rejects data that does not match the schema, naming the field', () => {
     assert.throws(
-      () => defaultCatalog.validate('kontor.bank.statement.received.v1', { statementId: 's', bankAccountId: 'b', format: 'pdf', lineCount: 1 }),
-      (e: unknown) => e instanceof ValidationError && e.code === 'EVENT_SCHEMA_VIOLATION' && e.issues.some((i) => i.path === 'data.format'),
+      () =>
+        defaultCatalog.validate('kontor.bank.statement.received.v1', {
+          statementId: 's',
+          bankAccountId: 'b',
+          format: 'pdf',
+          lineCount: 1,
+        }),
+      (e: unknown) =>
+        e instanceof ValidationError &&
+        e.code === 'EVENT_SCHEMA_VIOLATION' &&
+        e.issues.some((i) => i.path === 'data.format'),
     );
-    assert.throws(() => defaultCatalog.validate('kontor.nope.v1', {}), (e: unknown) => e instanceof ValidationError && e.code === 'EVENT_TYPE_UNKNOWN');
+    assert.throws(
+      () => defaultCatalog.validate('kontor.nope.v1', {}),
+      (e: unknown) => e instanceof ValidationError && e.code === 'EVENT_TYPE_UNKNOWN',
+    );
   });
 
   it('rejects a payment order event whose state contradicts its type', () => {
     assert.throws(() =>
-      defaultCatalog.validate(paymentOrderEventType('approved'), { paymentOrderId: 'po1', entityId: 'e1', state: 'rejected' }),
+      defaultCatalog.validate(paymentOrderEventType('approved'), {
+        paymentOrderId: 'po1',
+        entityId: 'e1',
+        state: 'rejected',
+      }),
     );
-    assert.doesNotThrow(() => defaultCatalog.validate(paymentOrderEventType('approved'), { paymentOrderId: 'po1', entityId: 'e1', state: 'approved' }));
+    assert.doesNotThrow(() =>
+      defaultCatalog.validate(paymentOrderEventType('approved'), {
+        paymentOrderId: 'po1',
+        entityId: 'e1',
+        state: 'approved',
+      }),
+    );
   });
 });
 
 describe('envelope', () => {
   it('builds a CloudEvents 1.0 envelope with injected clock and ids, correlating by its own id by default', () => {
     const e = buildEvent(
-      { type: 'kontor.bank.statement.posted.v1', subject: 'acct-1', data: { statementId: 's1', bankAccountId: 'acct-1', linesPosted: 3 } },
+      {
+        type: 'kontor.bank.statement.posted.v1',
+        subject: 'acct-1',
+        data: { statementId: 's1', bankAccountId: 'acct-1', linesPosted: 3 },
+      },
       { clock: fixedClock(NOW), ids: sequentialIds('evt') },
     );
     assert.deepEqual(e, {
@@ -77,7 +107,12 @@ describe('envelope', () => {
   it('carries a W3C traceparent and rejects a malformed one on decode', () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const e = buildEvent(
-      { type: 'kontor.bank.statement.posted.v1', traceparent, correlationId: 'c1', data: { statementId: 's1', bankAccountId: 'a', linesPosted: 0 } },
+      {
+        type: 'kontor.bank.statement.posted.v1',
+        traceparent,
+        correlationId: 'c1',
+        data: { statementId: 's1', bankAccountId: 'a', linesPosted: 0 },
+      },
       { clock: fixedClock(NOW), ids: sequentialIds() },
     );
     assert.equal(e.traceparent, traceparent);

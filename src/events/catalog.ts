@@ -17,14 +17,20 @@ export interface EventTypeDefinition<S extends z.ZodType = z.ZodType> {
   schema: S;
 }
 
-const moneyJson = z.object({ amount: z.string().regex(/^-?\d+(\.\d+)?$/), currency: z.string().regex(/^[A-Z]{3}$/) });
+const moneyJson = z.object({
+  amount: z.string().regex(/^-?\d+(\.\d+)?$/),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+});
 
 const statementReceived = z.object({
   statementId: z.string().min(1),
   bankAccountId: z.string().min(1),
   format: z.enum(['camt053', 'camt052', 'camt054', 'mt940', 'csv']),
   fileName: z.string().min(1).optional(),
-  fileSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  fileSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   lineCount: z.number().int().nonnegative(),
 });
 
@@ -60,7 +66,9 @@ function paymentOrderStateSchema(state: PaymentOrderState) {
 }
 
 /** The type name of the event announcing that a payment order reached `state`. */
-export function paymentOrderEventType(state: PaymentOrderState): `kontor.payment.order.${PaymentOrderState}.v1` {
+export function paymentOrderEventType(
+  state: PaymentOrderState,
+): `kontor.payment.order.${PaymentOrderState}.v1` {
   return `kontor.payment.order.${state}.v1`;
 }
 
@@ -70,7 +78,8 @@ export const builtInEventTypes: readonly EventTypeDefinition[] = [
     type: 'kontor.bank.statement.received.v1',
     version: 1,
     owner: 'statement-import',
-    description: 'A bank statement file was received, parsed and balance-checked; its lines are ready to post.',
+    description:
+      'A bank statement file was received, parsed and balance-checked; its lines are ready to post.',
     schema: statementReceived,
   },
   {
@@ -87,15 +96,13 @@ export const builtInEventTypes: readonly EventTypeDefinition[] = [
     description: 'A bank statement line was matched to one or more open invoices or bills.',
     schema: reconciliationMatched,
   },
-  ...paymentOrderStates.map(
-    (state): EventTypeDefinition => ({
-      type: paymentOrderEventType(state),
-      version: 1,
-      owner: 'payment-run',
-      description: `A payment order moved to the state "${state}".`,
-      schema: paymentOrderStateSchema(state),
-    }),
-  ),
+  ...paymentOrderStates.map((state): EventTypeDefinition => ({
+    type: paymentOrderEventType(state),
+    version: 1,
+    owner: 'payment-run',
+    description: `A payment order moved to the state "${state}".`,
+    schema: paymentOrderStateSchema(state),
+  })),
 ];
 
 /** A printable row of the catalog (what `GET /v1/event-types` serves). */
@@ -117,15 +124,20 @@ export class EventCatalog {
 
   /** Adds an event type; a name may be registered only once and must end in `.v<version>`. */
   register(definition: EventTypeDefinition): this {
-    if (!eventTypeNameSchema.safeParse(definition.type).success || !definition.type.endsWith(`.v${definition.version}`)) {
-      throw new ValidationError(`event type "${definition.type}" must look like kontor.<entity>.<verb>.v${definition.version}`, [
-        { path: 'type', message: 'not a versioned kontor event type name' },
-      ]);
+    if (
+      !eventTypeNameSchema.safeParse(definition.type).success ||
+      !definition.type.endsWith(`.v${definition.version}`)
+    ) {
+      throw new ValidationError(
+        `event type "${definition.type}" must look like kontor.<entity>.<verb>.v${definition.version}`,
+        [{ path: 'type', message: 'not a versioned kontor event type name' }],
+      );
     }
     if (this.#types.has(definition.type)) {
-      throw new ValidationError(`event type "${definition.type}" is already registered; publish a new version instead`, [
-        { path: 'type', message: 'duplicate' },
-      ]);
+      throw new ValidationError(
+        `event type "${definition.type}" is already registered; publish a new version instead`,
+        [{ path: 'type', message: 'duplicate' }],
+      );
     }
     this.#types.set(definition.type, definition);
     return this;
@@ -145,16 +157,27 @@ export class EventCatalog {
   validate(type: string, data: unknown): unknown {
     const definition = this.#types.get(type);
     if (definition === undefined) {
-      throw new ValidationError(`unknown event type "${type}": add it to the event catalog before publishing it`, [{ path: 'type', message: 'not in the catalog' }], {
-        code: ErrorCodes.EVENT_TYPE_UNKNOWN,
-      });
+      throw new ValidationError(
+        `unknown event type "${type}": add it to the event catalog before publishing it`,
+        [{ path: 'type', message: 'not in the catalog' }],
+        {
+          code: ErrorCodes.EVENT_TYPE_UNKNOWN,
+        },
+      );
     }
     const parsed = definition.schema.safeParse(data);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => ({ path: ['data', ...i.path.map(String)].join('.'), message: i.message }));
-      throw new ValidationError(`data of ${type} does not match its schema: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues, {
-        code: ErrorCodes.EVENT_SCHEMA_VIOLATION,
-      });
+      const issues = parsed.error.issues.map((i) => ({
+        path: ['data', ...i.path.map(String)].join('.'),
+        message: i.message,
+      }));
+      throw new ValidationError(
+        `data of ${type} does not match its schema: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+        issues,
+        {
+          code: ErrorCodes.EVENT_SCHEMA_VIOLATION,
+        },
+      );
     }
     return parsed.data;
   }
@@ -179,6 +202,7 @@ export function formatCatalog(catalog: EventCatalog = defaultCatalog): string {
   const rows = catalog.list().map((d) => [d.type, `v${d.version}`, d.owner, d.description]);
   const header = ['TYPE', 'VERSION', 'OWNER', 'DESCRIPTION'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }

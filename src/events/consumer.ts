@@ -80,7 +80,11 @@ export interface ConsumerLag {
 }
 
 /** Computes the delay before retry number `attempt` (1-based): exponential, capped, with equal jitter. */
-export function computeBackoff(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+export function computeBackoff(
+  attempt: number,
+  options: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
   const base = options.baseMs ?? 200;
   const max = options.maxMs ?? 30_000;
   const exp = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
@@ -274,14 +278,25 @@ export class ConsumerProcessor {
   async #attempt(batch: Delivery[], attempt: number): Promise<SettleOutcome[]> {
     const { name } = this.definition;
     return this.#db.transaction(async (tx) => {
-      const claim = await tx.query<{ event_id: string }>(CLAIM_SQL, [name, batch.map((d) => d.event.id), batch.map((d) => d.replay === true)]);
+      const claim = await tx.query<{ event_id: string }>(CLAIM_SQL, [
+        name,
+        batch.map((d) => d.event.id),
+        batch.map((d) => d.replay === true),
+      ]);
       const claimed = new Set(claim.rows.map((r) => r.event_id));
       const outcomes: SettleOutcome[] = [];
       for (const d of batch) {
         const replay = d.replay === true;
         // A duplicate of the same event in one batch (a redelivery) runs once.
         const mine = claimed.delete(d.event.id);
-        if (mine) await this.definition.handle(d.event, { tx, consumer: name, attempt, sequence: d.sequence, replay });
+        if (mine)
+          await this.definition.handle(d.event, {
+            tx,
+            consumer: name,
+            attempt,
+            sequence: d.sequence,
+            replay,
+          });
         if (replay) {
           await tx.query(
             `UPDATE kontor_dead_letters SET status = 'replayed', replayed_at = now(), updated_at = now()

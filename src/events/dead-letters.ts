@@ -73,7 +73,10 @@ export interface ListDeadLettersInput {
 }
 
 /** Lists dead letters, oldest first. */
-export async function listDeadLetters(db: Queryable, input: ListDeadLettersInput = {}): Promise<DeadLetter[]> {
+export async function listDeadLetters(
+  db: Queryable,
+  input: ListDeadLettersInput = {},
+): Promise<DeadLetter[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (input.consumer !== undefined) where.push(`consumer = $${params.push(input.consumer)}`);
@@ -88,7 +91,10 @@ export async function listDeadLetters(db: Queryable, input: ListDeadLettersInput
 }
 
 /** Reads one dead letter with its event; throws NotFoundError when there is none with that id. */
-export async function getDeadLetter(db: Queryable, id: bigint | number | string): Promise<DeadLetter & { event: StoredEvent | undefined }> {
+export async function getDeadLetter(
+  db: Queryable,
+  id: bigint | number | string,
+): Promise<DeadLetter & { event: StoredEvent | undefined }> {
   const r = await db.query<DeadLetterRow>('SELECT * FROM kontor_dead_letters WHERE id = $1', [String(id)]);
   const row = r.rows[0];
   if (row === undefined) throw new NotFoundError(`no dead letter with id ${String(id)}`);
@@ -107,7 +113,9 @@ export async function replayDeadLetter(db: Queryable, id: bigint | number | stri
   );
   if (r.rows[0] === undefined) {
     const existing = await getDeadLetter(db, id);
-    throw new ConflictError(`dead letter ${String(id)} was already replayed at ${existing.replayedAt?.toISOString() ?? '?'}`);
+    throw new ConflictError(
+      `dead letter ${String(id)} was already replayed at ${existing.replayedAt?.toISOString() ?? '?'}`,
+    );
   }
   await db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '${CONTROL_PAYLOAD}')`);
   return toDeadLetter(r.rows[0]);
@@ -126,23 +134,32 @@ export interface ReplayConsumerInput {
  * Each re-delivery passes the idempotency check first, so only events whose effects are not
  * recorded (never handled, or dead-lettered) run again; the others are skipped.
  */
-export async function requestConsumerReplay(db: Queryable, input: ReplayConsumerInput): Promise<{ consumer: string; fromSequence: bigint }> {
+export async function requestConsumerReplay(
+  db: Queryable,
+  input: ReplayConsumerInput,
+): Promise<{ consumer: string; fromSequence: bigint }> {
   let from: bigint;
   if (input.fromSequence !== undefined) from = BigInt(input.fromSequence);
   else if (input.fromTime !== undefined) {
-    const r = await db.query<{ seq: bigint | null }>('SELECT min(seq) AS seq FROM kontor_events WHERE time >= $1', [input.fromTime.toISOString()]);
+    const r = await db.query<{ seq: bigint | null }>(
+      'SELECT min(seq) AS seq FROM kontor_events WHERE time >= $1',
+      [input.fromTime.toISOString()],
+    );
     const seq = r.rows[0]?.seq;
     // Nothing at or after that time: the replay starts after the last event, i.e. is empty.
     from = seq === null || seq === undefined ? (await readLastSequence(db)) + 1n : BigInt(seq);
   } else {
-    throw new ValidationError('a replay needs fromSequence or fromTime', [{ path: 'from', message: 'required' }]);
+    throw new ValidationError('a replay needs fromSequence or fromTime', [
+      { path: 'from', message: 'required' },
+    ]);
   }
   if (from < 1n) from = 1n;
   const r = await db.query(
     `UPDATE kontor_consumers SET replay_from_seq = $2, replay_requested_at = now(), updated_at = now() WHERE name = $1`,
     [input.consumer, String(from)],
   );
-  if (r.rowCount === 0) throw new NotFoundError(`no consumer named "${input.consumer}" has ever run against this database`);
+  if (r.rowCount === 0)
+    throw new NotFoundError(`no consumer named "${input.consumer}" has ever run against this database`);
   await db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '${CONTROL_PAYLOAD}')`);
   return { consumer: input.consumer, fromSequence: from };
 }
@@ -166,7 +183,13 @@ export interface ConsumerStatus {
 
 /** Lists the consumers that have run against this database, with their positions. */
 export async function listConsumers(db: Queryable): Promise<ConsumerStatus[]> {
-  const r = await db.query<{ name: string; position: bigint; behind: bigint; replay_from_seq: bigint | null; updated_at: Date }>(
+  const r = await db.query<{
+    name: string;
+    position: bigint;
+    behind: bigint;
+    replay_from_seq: bigint | null;
+    updated_at: Date;
+  }>(
     `SELECT c.name, c.position, c.replay_from_seq, c.updated_at,
        (SELECT count(*) FROM kontor_events e WHERE (e.txid, e.seq) > (c.position_txid::text::xid8, c.position)) AS behind
      FROM kontor_consumers c ORDER BY c.name`,

@@ -2,7 +2,15 @@
  * The event backbone: CloudEvents envelope, event catalog, transactional outbox, embedded and
  * NATS JetStream buses, idempotent consumers with retries, dead letters and replay.
  */
-export { cloudEventSchema, decodeCloudEvent, encodeCloudEvent, eventTypeNameSchema, traceparentSchema, type CloudEvent, type StoredEvent } from './envelope.ts';
+export {
+  cloudEventSchema,
+  decodeCloudEvent,
+  encodeCloudEvent,
+  eventTypeNameSchema,
+  traceparentSchema,
+  type CloudEvent,
+  type StoredEvent,
+} from './envelope.ts';
 export {
   EventCatalog,
   builtInEventTypes,
@@ -46,4 +54,10 @@ export {
   type ListDeadLettersInput,
   type ReplayConsumerInput,
 } from './dead-letters.ts';
-export { startEventBus, type ConsumerHandle, type EventBus, type EventBusOptions, type NatsBusOptions } from './bus.ts';
+export {
+  startEventBus,
+  type ConsumerHandle,
+  type EventBus,
+  type EventBusOptions,
+  type NatsBusOptions,
+} from './bus.ts';

@@ -57,19 +57,37 @@ export function buildEvent(input: PublishInput, options: PublishOptions = {}): C
 }
 
 /** Writes one event into the outbox inside `tx`; throws (writing nothing) when its data breaks the schema. */
-export async function publish(tx: Tx, input: PublishInput, options: PublishOptions = {}): Promise<CloudEvent> {
+export async function publish(
+  tx: Tx,
+  input: PublishInput,
+  options: PublishOptions = {},
+): Promise<CloudEvent> {
   const [event] = await publishMany(tx, [input], options);
   return event!;
 }
 
 /** Writes several events in one statement inside `tx`; all are validated before anything is written. */
-export async function publishMany(tx: Tx, inputs: readonly PublishInput[], options: PublishOptions = {}): Promise<CloudEvent[]> {
+export async function publishMany(
+  tx: Tx,
+  inputs: readonly PublishInput[],
+  options: PublishOptions = {},
+): Promise<CloudEvent[]> {
   const events = inputs.map((i) => buildEvent(i, options));
   if (events.length === 0) return events;
   const cols = 9;
   const values: unknown[] = [];
   const tuples = events.map((e, i) => {
-    values.push(e.id, e.type, e.source, e.subject ?? null, e.time, e.correlationid ?? null, e.traceparent ?? null, JSON.stringify(e.data), e.datacontenttype);
+    values.push(
+      e.id,
+      e.type,
+      e.source,
+      e.subject ?? null,
+      e.time,
+      e.correlationid ?? null,
+      e.traceparent ?? null,
+      JSON.stringify(e.data),
+      e.datacontenttype,
+    );
     const b = i * cols;
     return `($${b + 1}::text, $${b + 2}::text, $${b + 3}::text, $${b + 4}::text, $${b + 5}::timestamptz, $${b + 6}::text, $${b + 7}::text, $${b + 8}::jsonb, $${b + 9}::text)`;
   });
@@ -116,7 +134,8 @@ export interface EventRow {
 }
 
 /** The columns every event query selects, in EventRow's shape. */
-export const EVENT_COLUMNS = 'seq, txid::text::bigint AS txid, id, type, source, subject, time, datacontenttype, correlation_id, traceparent, data, relayed_at';
+export const EVENT_COLUMNS =
+  'seq, txid::text::bigint AS txid, id, type, source, subject, time, datacontenttype, correlation_id, traceparent, data, relayed_at';
 
 /** Turns a kontor_events row into a stored event. */
 export function toStoredEvent(row: EventRow): StoredEvent {
@@ -163,7 +182,10 @@ export async function listEvents(db: Queryable, input: ListEventsInput = {}): Pr
     params,
   );
   const rows = r.rows.slice(0, limit);
-  return { events: rows.map(toStoredEvent), nextAfter: r.rows.length > limit ? BigInt(rows.at(-1)!.seq) : null };
+  return {
+    events: rows.map(toStoredEvent),
+    nextAfter: r.rows.length > limit ? BigInt(rows.at(-1)!.seq) : null,
+  };
 }
 
 /** Reads one stored event by its id. */

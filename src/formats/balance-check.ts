@@ -6,14 +6,26 @@ import type { StatementSummary } from './events.ts';
 /** The outcome of checking one statement. */
 export type BalanceCheck =
   | { status: 'balanced'; opening: Money; bookedTotal: Money; closing: Money }
-  | { status: 'unbalanced'; opening: Money; bookedTotal: Money; closing: Money; difference: Money; error: StatementUnbalancedError }
+  | {
+      status: 'unbalanced';
+      opening: Money;
+      bookedTotal: Money;
+      closing: Money;
+      difference: Money;
+      error: StatementUnbalancedError;
+    }
   | { status: 'not-applicable'; reason: string };
 
 /** Checks opening + booked entries = closing for one statement; says why when there is nothing to check. */
 export function checkBalance(summary: StatementSummary): BalanceCheck {
   const { openingBalance: opening, closingBalance: closing } = summary;
   if (opening === undefined || closing === undefined) {
-    const missing = opening === undefined && closing === undefined ? 'no opening and no closing balance' : opening === undefined ? 'no opening balance' : 'no closing balance';
+    const missing =
+      opening === undefined && closing === undefined
+        ? 'no opening and no closing balance'
+        : opening === undefined
+          ? 'no opening balance'
+          : 'no closing balance';
     return { status: 'not-applicable', reason: `${summary.kind} ${summary.statementId} states ${missing}` };
   }
   if (summary.otherCurrencies.length > 0) {
@@ -22,7 +34,10 @@ export function checkBalance(summary: StatementSummary): BalanceCheck {
       reason: `${summary.kind} ${summary.statementId} has booked entries in ${summary.otherCurrencies.join(', ')}, not only in the account currency ${summary.account.currency}`,
     };
   }
-  if (opening.amount.currency !== closing.amount.currency || opening.amount.currency !== summary.bookedTotal.currency) {
+  if (
+    opening.amount.currency !== closing.amount.currency ||
+    opening.amount.currency !== summary.bookedTotal.currency
+  ) {
     return {
       status: 'not-applicable',
       reason: `balances in ${opening.amount.currency}/${closing.amount.currency} but entries in ${summary.bookedTotal.currency}`,
@@ -30,7 +45,12 @@ export function checkBalance(summary: StatementSummary): BalanceCheck {
   }
   const expected = opening.amount.amount + summary.bookedTotal.amount;
   if (expected === closing.amount.amount) {
-    return { status: 'balanced', opening: opening.amount, bookedTotal: summary.bookedTotal, closing: closing.amount };
+    return {
+      status: 'balanced',
+      opening: opening.amount,
+      bookedTotal: summary.bookedTotal,
+      closing: closing.amount,
+    };
   }
   const difference = { amount: closing.amount.amount - expected, currency: closing.amount.currency };
   const message =

@@ -2,7 +2,12 @@
 import { type Money, type Statement, formatMoney } from '../domain/index.ts';
 
 function isMoney(value: unknown): value is Money {
-  return typeof value === 'object' && value !== null && typeof (value as Money).amount === 'bigint' && typeof (value as Money).currency === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Money).amount === 'bigint' &&
+    typeof (value as Money).currency === 'string'
+  );
 }
 
 /** Turns a statement (or anything holding Money) into plain JSON values with decimal-string amounts. */

@@ -12,7 +12,10 @@ export interface SourceLocation {
 /** Renders a location as `line 12:7 at Document/…/Amt`. */
 export function formatLocation(location: SourceLocation): string {
   const parts: string[] = [];
-  if (location.line !== undefined) parts.push(location.column === undefined ? `line ${location.line}` : `line ${location.line}:${location.column}`);
+  if (location.line !== undefined)
+    parts.push(
+      location.column === undefined ? `line ${location.line}` : `line ${location.line}:${location.column}`,
+    );
   if (location.path !== undefined) parts.push(`at ${location.path}`);
   return parts.join(' ');
 }
@@ -22,13 +25,27 @@ export class StatementParseError extends ValidationError {
   readonly location: SourceLocation;
   readonly reason: string;
 
-  constructor(reason: string, location: SourceLocation = {}, options: { code?: ErrorCode; cause?: unknown } = {}) {
+  constructor(
+    reason: string,
+    location: SourceLocation = {},
+    options: { code?: ErrorCode; cause?: unknown } = {},
+  ) {
     const where = formatLocation(location);
-    super(where === '' ? reason : `${reason} (${where})`, [{ path: location.path ?? '', message: reason, ...(location.line === undefined ? {} : { line: location.line }) }], {
-      code: options.code ?? ErrorCodes.STATEMENT_PARSE_FAILED,
-      cause: options.cause,
-      details: { location },
-    });
+    super(
+      where === '' ? reason : `${reason} (${where})`,
+      [
+        {
+          path: location.path ?? '',
+          message: reason,
+          ...(location.line === undefined ? {} : { line: location.line }),
+        },
+      ],
+      {
+        code: options.code ?? ErrorCodes.STATEMENT_PARSE_FAILED,
+        cause: options.cause,
+        details: { location },
+      },
+    );
     this.name = 'StatementParseError';
     this.location = location;
     this.reason = reason;
@@ -38,7 +55,9 @@ export class StatementParseError extends ValidationError {
 /** Opening balance plus booked entries does not give the closing balance. */
 export class StatementUnbalancedError extends ValidationError {
   constructor(message: string, statementId: string) {
-    super(message, [{ path: `statement ${statementId}`, message }], { code: ErrorCodes.STATEMENT_UNBALANCED });
+    super(message, [{ path: `statement ${statementId}`, message }], {
+      code: ErrorCodes.STATEMENT_UNBALANCED,
+    });
     this.name = 'StatementUnbalancedError';
   }
 }

@@ -16,7 +16,11 @@ const GOLDEN = [
 ] as const;
 
 describe('detectFormat', () => {
-  for (const [kind, format] of [['camt053', 'camt'], ['camt052', 'camt'], ['camt054', 'camt']] as const) {
+  for (const [kind, format] of [
+    ['camt053', 'camt'],
+    ['camt052', 'camt'],
+    ['camt054', 'camt'],
+  ] as const) {
     it(`detects every ${kind} fixture as ${format}`, () => {
       for (const file of listFixtures(kind, readdirSync)) {
         if (file.includes('NotificationMissing')) continue;
@@ -26,7 +30,10 @@ describe('detectFormat', () => {
   }
 
   it('detects MT940 fixtures that hold statements', () => {
-    const skip = new Set(['wolph-mt940__self-provided_invalid_statement.sta', 'wolph-mt940__betterplace_amount_formats.sta']);
+    const skip = new Set([
+      'wolph-mt940__self-provided_invalid_statement.sta',
+      'wolph-mt940__betterplace_amount_formats.sta',
+    ]);
     for (const file of listFixtures('mt940', readdirSync)) {
       if (skip.has(file)) continue;
       assert.equal(detectFormat(readFileSync(fixtureDir('mt940') + file).subarray(0, 4096)), 'mt940', file);

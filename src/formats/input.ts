@@ -4,10 +4,7 @@ import { StatementParseError } from './errors.ts';
 
 /** What a parser reads: a whole string or bytes, or a (possibly async) sequence of chunks. */
 export type StatementInput =
-  | string
-  | Uint8Array
-  | Iterable<Uint8Array | string>
-  | AsyncIterable<Uint8Array | string>;
+  string | Uint8Array | Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>;
 
 /** Character sets banks send text formats in. */
 export type TextEncoding = 'utf-8' | 'latin1' | 'cp1252' | 'auto';
@@ -28,13 +25,20 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array | st
 }
 
 /** Yields the input as chunks, rejecting it once it grows past `maxBytes`. */
-export async function* readChunks(input: StatementInput, maxBytes = DEFAULT_MAX_BYTES): AsyncGenerator<Uint8Array | string> {
+export async function* readChunks(
+  input: StatementInput,
+  maxBytes = DEFAULT_MAX_BYTES,
+): AsyncGenerator<Uint8Array | string> {
   let seen = 0;
   const check = (chunk: Uint8Array | string): void => {
     // A string's length in UTF-16 units is a lower bound of its UTF-8 size; good enough for a guard.
     seen += typeof chunk === 'string' ? chunk.length : chunk.byteLength;
     if (seen > maxBytes) {
-      throw new StatementParseError(`file is larger than the limit of ${maxBytes} bytes`, {}, { code: ErrorCodes.FILE_TOO_LARGE });
+      throw new StatementParseError(
+        `file is larger than the limit of ${maxBytes} bytes`,
+        {},
+        { code: ErrorCodes.FILE_TOO_LARGE },
+      );
     }
   };
   if (typeof input === 'string' || input instanceof Uint8Array) {
@@ -98,7 +102,10 @@ export interface TextLine {
 }
 
 /** Splits chunks into lines at LF (dropping a CR before it, and a lone CR line end), decoding each line; yields the lines of each chunk together. */
-export async function* readLines(chunks: AsyncIterable<Uint8Array | string>, encoding: TextEncoding): AsyncGenerator<TextLine[]> {
+export async function* readLines(
+  chunks: AsyncIterable<Uint8Array | string>,
+  encoding: TextEncoding,
+): AsyncGenerator<TextLine[]> {
   let carry: Uint8Array = new Uint8Array(0);
   let number = 0;
   const emit = (bytes: Uint8Array, out: TextLine[]): void => {
@@ -134,7 +141,11 @@ export async function* readLines(chunks: AsyncIterable<Uint8Array | string>, enc
   }
 }
 
-function splitOnCarriageReturns(bytes: Uint8Array, out: TextLine[], emit: (b: Uint8Array, out: TextLine[]) => void): void {
+function splitOnCarriageReturns(
+  bytes: Uint8Array,
+  out: TextLine[],
+  emit: (b: Uint8Array, out: TextLine[]) => void,
+): void {
   // Old Mac-style files end lines with a lone CR; a CR right before LF is handled in `emit`.
   let start = 0;
   for (let i = bytes.indexOf(0x0d); i !== -1 && i < bytes.length - 1; i = bytes.indexOf(0x0d, start)) {

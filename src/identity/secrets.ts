@@ -49,7 +49,11 @@ function readGenerated(file: string): Record<string, string> {
  * Resolves the security secrets: given ones first, then the generated file in `dataDir`, then
  * new ones (written to that file, or kept in memory when `dataDir` is `:memory:`).
  */
-export function resolveSecuritySecrets(options: { secrets: Record<string, string>; dataDir: string; logger?: Logger | undefined }): SecuritySecrets {
+export function resolveSecuritySecrets(options: {
+  secrets: Record<string, string>;
+  dataDir: string;
+  logger?: Logger | undefined;
+}): SecuritySecrets {
   const persistent = options.dataDir !== ':memory:';
   const file = persistent ? generatedSecretsFile(options.dataDir) : undefined;
   const stored = file === undefined ? {} : readGenerated(file);

@@ -38,7 +38,10 @@ export function startSecurity(options: {
       logger.warn({ err: e }, 'signing an audit checkpoint failed');
     }
   };
-  const timer = setInterval(() => void checkpoint(), options.checkpointIntervalMs ?? AUDIT_CHECKPOINT_INTERVAL_MS);
+  const timer = setInterval(
+    () => void checkpoint(),
+    options.checkpointIntervalMs ?? AUDIT_CHECKPOINT_INTERVAL_MS,
+  );
   timer.unref();
   return {
     identities,

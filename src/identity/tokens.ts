@@ -32,7 +32,11 @@ export class TokenService {
   readonly #clock: Clock;
   readonly #ttl: number;
 
-  constructor(identities: IdentityService, secret: string, options: { clock?: Clock; ttlSeconds?: number } = {}) {
+  constructor(
+    identities: IdentityService,
+    secret: string,
+    options: { clock?: Clock; ttlSeconds?: number } = {},
+  ) {
     if (secret.length < 32) throw new Error('KONTOR_JWT_SECRET must be at least 32 characters');
     this.#secret = new TextEncoder().encode(secret);
     this.#identities = identities;
@@ -41,7 +45,11 @@ export class TokenService {
   }
 
   /** Client credentials grant: `clientId` is the identity's id or name, `clientSecret` its API key. */
-  async issue(clientId: string, clientSecret: string, requestedScope?: string): Promise<Result<IssuedToken, TokenFailure>> {
+  async issue(
+    clientId: string,
+    clientSecret: string,
+    requestedScope?: string,
+  ): Promise<Result<IssuedToken, TokenFailure>> {
     const auth = await this.#identities.authenticateKey(clientSecret);
     if (!auth.ok) return err(auth.error === 'unknown-key' ? 'invalid-client' : auth.error);
     const p = auth.value;
@@ -79,7 +87,12 @@ export class TokenService {
     } catch {
       return err('invalid-token');
     }
-    if (typeof payload.sub !== 'string' || typeof payload.key !== 'string' || typeof payload.scope !== 'string') return err('invalid-token');
+    if (
+      typeof payload.sub !== 'string' ||
+      typeof payload.key !== 'string' ||
+      typeof payload.scope !== 'string'
+    )
+      return err('invalid-token');
     const current = await this.#identities.authenticateKeyId(payload.sub, payload.key);
     if (!current.ok) return err(current.error);
     const granted = payload.scope.split(' ').filter((s) => isScope(s) && hasScope(current.value.scopes, s));

@@ -30,7 +30,8 @@ export function continueTraceparent(given: unknown): string {
   const spanId = randomBytes(8).toString('hex');
   if (typeof given === 'string') {
     const m = TRACEPARENT.exec(given.trim().toLowerCase());
-    if (m !== null && m[1] !== 'ff' && !/^0+$/.test(m[2]!) && !/^0+$/.test(m[3]!)) return `00-${m[2]}-${spanId}-${m[4]}`;
+    if (m !== null && m[1] !== 'ff' && !/^0+$/.test(m[2]!) && !/^0+$/.test(m[3]!))
+      return `00-${m[2]}-${spanId}-${m[4]}`;
   }
   return `00-${randomBytes(16).toString('hex')}-${spanId}-01`;
 }

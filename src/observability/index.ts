@@ -1,5 +1,11 @@
 /** Logging, metrics and correlation ids: what operators use to see what Kontor does. */
-export { createLogger, maskingDestination, REDACTED_KEYS, type Logger, type CreateLoggerOptions } from './logger.ts';
+export {
+  createLogger,
+  maskingDestination,
+  REDACTED_KEYS,
+  type Logger,
+  type CreateLoggerOptions,
+} from './logger.ts';
 export { maskSensitiveText } from './mask.ts';
 export {
   acceptCorrelationId,

@@ -44,24 +44,41 @@ export interface SodDecision {
 export function checkSegregationOfDuties(input: SegregationOfDutiesInput): Result<SodDecision, SodViolation> {
   const { approver } = input;
   if (approver.kind !== 'human') {
-    return err({ code: 'APPROVER_NOT_HUMAN', message: `identity ${approver.id} is a ${approver.kind}; only humans approve` });
+    return err({
+      code: 'APPROVER_NOT_HUMAN',
+      message: `identity ${approver.id} is a ${approver.kind}; only humans approve`,
+    });
   }
   if (approver.id === input.createdBy) {
-    return err({ code: 'APPROVER_IS_CREATOR', message: `identity ${approver.id} created this object and cannot approve it` });
+    return err({
+      code: 'APPROVER_IS_CREATOR',
+      message: `identity ${approver.id} created this object and cannot approve it`,
+    });
   }
   if (input.lastModifiedBy !== undefined && approver.id === input.lastModifiedBy) {
-    return err({ code: 'APPROVER_IS_LAST_MODIFIER', message: `identity ${approver.id} last changed this object and cannot approve it` });
+    return err({
+      code: 'APPROVER_IS_LAST_MODIFIER',
+      message: `identity ${approver.id} last changed this object and cannot approve it`,
+    });
   }
   if (input.approvals.some((a) => a.id === approver.id)) {
-    return err({ code: 'APPROVER_ALREADY_APPROVED', message: `identity ${approver.id} has already approved; approvals need distinct people` });
+    return err({
+      code: 'APPROVER_ALREADY_APPROVED',
+      message: `identity ${approver.id} has already approved; approvals need distinct people`,
+    });
   }
   // Earlier approvals by non-humans or by the creator never count, even if some older code let them in.
   const counted = new Set(
-    input.approvals.filter((a) => a.kind === 'human' && a.id !== input.createdBy && a.id !== input.lastModifiedBy).map((a) => a.id),
+    input.approvals
+      .filter((a) => a.kind === 'human' && a.id !== input.createdBy && a.id !== input.lastModifiedBy)
+      .map((a) => a.id),
   );
   const required = Math.max(1, input.requiredApprovals);
   if (counted.size >= required) {
-    return err({ code: 'ALREADY_FULLY_APPROVED', message: `the object already has ${counted.size} of ${required} approvals` });
+    return err({
+      code: 'ALREADY_FULLY_APPROVED',
+      message: `the object already has ${counted.size} of ${required} approvals`,
+    });
   }
   const approvals = counted.size + 1;
   return ok({ approvals, complete: approvals >= required });

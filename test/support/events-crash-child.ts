@@ -25,7 +25,9 @@ const catalog = new EventCatalog().register({
 const target = env('CRASH_DB');
 const total = Number(env('CRASH_TOTAL'));
 const finish = process.env.CRASH_FINISH === '1';
-const db: Db = target.startsWith('postgres') ? await openPostgres({ url: target }) : await openPglite({ dataDir: target });
+const db: Db = target.startsWith('postgres')
+  ? await openPostgres({ url: target })
+  : await openPglite({ dataDir: target });
 await migrate(db);
 await db.exec(`CREATE TABLE IF NOT EXISTS crash_orders (n integer PRIMARY KEY);
   CREATE TABLE IF NOT EXISTS crash_effects (id bigserial PRIMARY KEY, event_id text NOT NULL, n integer NOT NULL)`);
@@ -33,7 +35,11 @@ await db.exec(`CREATE TABLE IF NOT EXISTS crash_orders (n integer PRIMARY KEY);
 const bus = await startEventBus(db, {
   url: process.env.CRASH_BUS === 'embedded' ? undefined : env('CRASH_BUS'),
   pollIntervalMs: 500,
-  nats: { stream: process.env.CRASH_STREAM ?? 'KONTOR_EVENTS', subjectPrefix: process.env.CRASH_PREFIX ?? 'kontor.events', ackWaitMs: 1_000 },
+  nats: {
+    stream: process.env.CRASH_STREAM ?? 'KONTOR_EVENTS',
+    subjectPrefix: process.env.CRASH_PREFIX ?? 'kontor.events',
+    ackWaitMs: 1_000,
+  },
   onError: () => undefined,
 });
 await bus.startConsumer({
@@ -44,7 +50,10 @@ await bus.startConsumer({
   maxAttempts: 1_000,
   backoff: { baseMs: 2, maxMs: 20 },
   handle: async (event, { tx }) => {
-    await tx.query('INSERT INTO crash_effects (event_id, n) VALUES ($1, $2)', [event.id, (event.data as { n: number }).n]);
+    await tx.query('INSERT INTO crash_effects (event_id, n) VALUES ($1, $2)', [
+      event.id,
+      (event.data as { n: number }).n,
+    ]);
     // Failures after the effect's INSERT must roll it back with the idempotency record.
     if (Math.random() < Number(process.env.CRASH_FAIL_RATE ?? 0.05)) throw new Error('transient failure');
   },
@@ -54,11 +63,17 @@ process.stdout.write('ready\n');
 const published = await db.query<{ n: number | null }>('SELECT max(n) AS n FROM crash_orders');
 let next = (published.rows[0]?.n ?? 0) + 1;
 while (next <= total) {
-  const size = finish ? Math.min(50, total - next + 1) : Math.min(1 + Math.floor(Math.random() * 3), total - next + 1);
+  const size = finish
+    ? Math.min(50, total - next + 1)
+    : Math.min(1 + Math.floor(Math.random() * 3), total - next + 1);
   const ns = Array.from({ length: size }, (_, i) => next + i);
   await db.transaction(async (tx) => {
     await tx.query('INSERT INTO crash_orders (n) SELECT unnest($1::int[])', [ns]);
-    await publishMany(tx, ns.map((n) => ({ type: CRASH_TYPE, id: `crash-${n}`, subject: `k${n % 5}`, data: { n } })), { catalog });
+    await publishMany(
+      tx,
+      ns.map((n) => ({ type: CRASH_TYPE, id: `crash-${n}`, subject: `k${n % 5}`, data: { n } })),
+      { catalog },
+    );
   });
   next += size;
   if (!finish) await new Promise((r) => setTimeout(r, 2));

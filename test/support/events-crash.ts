@@ -28,9 +28,16 @@ export interface CrashResult {
   deadLetters: number;
 }
 
-function runChild(env: Record<string, string>, killAfterMs: number | undefined, timeoutMs: number): Promise<{ ready: boolean; code: number | null; stderr: string }> {
+function runChild(
+  env: Record<string, string>,
+  killAfterMs: number | undefined,
+  timeoutMs: number,
+): Promise<{ ready: boolean; code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let ready = false;
     let stderr = '';
     const guard = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -49,7 +56,12 @@ function runChild(env: Record<string, string>, killAfterMs: number | undefined, 
   });
 }
 
-async function verify(db: Db, scenario: CrashScenario, kills: number, killsWhileWorking: number): Promise<CrashResult> {
+async function verify(
+  db: Db,
+  scenario: CrashScenario,
+  kills: number,
+  killsWhileWorking: number,
+): Promise<CrashResult> {
   const one = async (sql: string) => Number((await db.query<{ n: bigint }>(sql)).rows[0]!.n);
   return {
     scenario,
@@ -57,13 +69,18 @@ async function verify(db: Db, scenario: CrashScenario, kills: number, killsWhile
     killsWhileWorking,
     events: await one(`SELECT count(*) AS n FROM kontor_events`),
     effects: await one(`SELECT count(*) AS n FROM crash_effects`),
-    wrong: await one(`SELECT count(*) AS n FROM kontor_events e WHERE (SELECT count(*) FROM crash_effects f WHERE f.event_id = e.id) <> 1`),
+    wrong: await one(
+      `SELECT count(*) AS n FROM kontor_events e WHERE (SELECT count(*) FROM crash_effects f WHERE f.event_id = e.id) <> 1`,
+    ),
     deadLetters: await one(`SELECT count(*) AS n FROM kontor_dead_letters`),
   };
 }
 
 /** Runs one scenario: `kills` random SIGKILLs, then a run to completion; returns the counts to check. */
-export async function runCrashScenario(scenario: CrashScenario, options: { kills: number; total: number; minKillMs?: number; maxKillMs?: number }): Promise<CrashResult> {
+export async function runCrashScenario(
+  scenario: CrashScenario,
+  options: { kills: number; total: number; minKillMs?: number; maxKillMs?: number },
+): Promise<CrashResult> {
   const minMs = options.minKillMs ?? 50;
   const maxMs = options.maxKillMs ?? 600;
   const tag = `${process.pid}_${Math.random().toString(16).slice(2, 10)}`;
@@ -90,13 +107,20 @@ export async function runCrashScenario(scenario: CrashScenario, options: { kills
     for (let i = 0; i < options.kills; i++) {
       const started = Date.now();
       const r = await runChild(env, minMs + Math.random() * (maxMs - minMs), 120_000);
-      if (process.env.CRASH_DEBUG) console.error(`[crash ${scenario}] run ${i}: ready=${r.ready} code=${r.code} ${Date.now() - started} ms ${r.stderr.slice(0, 500)}`);
+      if (process.env.CRASH_DEBUG)
+        console.error(
+          `[crash ${scenario}] run ${i}: ready=${r.ready} code=${r.code} ${Date.now() - started} ms ${r.stderr.slice(0, 500)}`,
+        );
       if (r.ready) killsWhileWorking++;
-      else if (r.code !== null) throw new Error(`crash child exited with ${r.code} before it was ready: ${r.stderr}`);
+      else if (r.code !== null)
+        throw new Error(`crash child exited with ${r.code} before it was ready: ${r.stderr}`);
     }
     const last = await runChild({ ...env, CRASH_FINISH: '1' }, undefined, 300_000);
     if (last.code !== 0) throw new Error(`final crash child run failed (${last.code}): ${last.stderr}`);
-    const db = scenario === 'embedded-pglite' ? await openPglite({ dataDir: target }) : await openPostgres({ url: target });
+    const db =
+      scenario === 'embedded-pglite'
+        ? await openPglite({ dataDir: target })
+        : await openPostgres({ url: target });
     try {
       return await verify(db, scenario, options.kills, killsWhileWorking);
     } finally {

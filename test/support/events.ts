@@ -31,7 +31,10 @@ export function createTestCatalog(): EventCatalog {
 }
 
 /** Bus options isolated per call: a JetStream stream and subject prefix of their own. */
-export function createTestBusOptions(kind: BusKind, overrides: EventBusOptions = {}): EventBusOptions & { streamName: string } {
+export function createTestBusOptions(
+  kind: BusKind,
+  overrides: EventBusOptions = {},
+): EventBusOptions & { streamName: string } {
   const tag = randomBytes(4).toString('hex');
   const streamName = `KONTOR_T_${process.pid}_${tag}`;
   return {
@@ -55,7 +58,11 @@ export async function deleteTestStream(streamName: string): Promise<void> {
 }
 
 /** Starts a bus of `kind` on `db`; `dispose` closes it and deletes its stream. */
-export async function startTestBus(db: Db, kind: BusKind, overrides: EventBusOptions = {}): Promise<{ bus: EventBus; options: EventBusOptions; dispose(): Promise<void> }> {
+export async function startTestBus(
+  db: Db,
+  kind: BusKind,
+  overrides: EventBusOptions = {},
+): Promise<{ bus: EventBus; options: EventBusOptions; dispose(): Promise<void> }> {
   const options = createTestBusOptions(kind, overrides);
   const bus = await startEventBus(db, options);
   return {
@@ -69,7 +76,11 @@ export async function startTestBus(db: Db, kind: BusKind, overrides: EventBusOpt
 }
 
 /** Polls `check` until it returns true, or throws after `timeoutMs`. */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

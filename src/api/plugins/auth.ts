@@ -41,7 +41,9 @@ const FAILURE_MESSAGES: Record<TokenFailure, string> = {
 
 /** The error for a failed authentication (401), safe to show the caller. */
 export function authenticationError(failure: TokenFailure): AppError {
-  return new AppError(ErrorCodes.UNAUTHENTICATED, FAILURE_MESSAGES[failure], { details: { reason: failure } });
+  return new AppError(ErrorCodes.UNAUTHENTICATED, FAILURE_MESSAGES[failure], {
+    details: { reason: failure },
+  });
 }
 
 /** Adds the scope-declaration check and the authentication hook; call before routes are added. */
@@ -50,7 +52,9 @@ export function installAuth(app: App, security: SecurityServices | undefined): v
   app.addHook('onRoute', (route) => {
     const scope = route.config?.scope;
     if (scope === undefined) {
-      throw new Error(`route ${String(route.method)} ${route.url} declares no config.scope: every route must say who may call it ('<resource>:<action>' or 'public')`);
+      throw new Error(
+        `route ${String(route.method)} ${route.url} declares no config.scope: every route must say who may call it ('<resource>:<action>' or 'public')`,
+      );
     }
     if (scope !== 'public' && !isScope(scope)) {
       throw new Error(`route ${String(route.method)} ${route.url} declares unknown scope "${scope}"`);
@@ -60,17 +64,25 @@ export function installAuth(app: App, security: SecurityServices | undefined): v
     if (request.is404) return;
     const scope = request.routeOptions.config.scope;
     if (scope === 'public') return;
-    if (scope === undefined || !isScope(scope)) throw new AppError(ErrorCodes.FORBIDDEN, 'this route declares no scope');
+    if (scope === undefined || !isScope(scope))
+      throw new AppError(ErrorCodes.FORBIDDEN, 'this route declares no scope');
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (match === null) {
-      throw new AppError(ErrorCodes.UNAUTHENTICATED, 'authentication required: send "Authorization: Bearer <API key or access token>"', {
-        details: { reason: 'missing-credentials' },
-      });
+      throw new AppError(
+        ErrorCodes.UNAUTHENTICATED,
+        'authentication required: send "Authorization: Bearer <API key or access token>"',
+        {
+          details: { reason: 'missing-credentials' },
+        },
+      );
     }
-    if (security === undefined) throw new AppError(ErrorCodes.UNAUTHENTICATED, 'authentication is not configured on this server');
+    if (security === undefined)
+      throw new AppError(ErrorCodes.UNAUTHENTICATED, 'authentication is not configured on this server');
     const credential = match[1]!;
-    const result = credential.startsWith('kontor_') ? await security.identities.authenticateKey(credential) : await security.tokens.verify(credential);
+    const result = credential.startsWith('kontor_')
+      ? await security.identities.authenticateKey(credential)
+      : await security.tokens.verify(credential);
     if (!result.ok) {
       request.log.warn({ reason: result.error, scope }, 'authentication failed');
       throw authenticationError(result.error);
@@ -82,7 +94,9 @@ export function installAuth(app: App, security: SecurityServices | undefined): v
     reply.log = request.log;
     if (!hasScope(principal.scopes, scope)) {
       request.log.warn({ scope }, 'scope missing');
-      throw new AppError(ErrorCodes.FORBIDDEN, `this request needs the scope ${scope}`, { details: { requiredScope: scope } });
+      throw new AppError(ErrorCodes.FORBIDDEN, `this request needs the scope ${scope}`, {
+        details: { requiredScope: scope },
+      });
     }
   });
 }

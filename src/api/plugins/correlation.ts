@@ -3,7 +3,12 @@
  * and a W3C traceparent continuing the caller's trace; both are echoed in the response, bound
  * to the request logger, and reachable from deeper code through `currentCorrelation()`.
  */
-import { acceptCorrelationId, continueTraceparent, runWithCorrelation, type CorrelationContext } from '../../observability/index.ts';
+import {
+  acceptCorrelationId,
+  continueTraceparent,
+  runWithCorrelation,
+  type CorrelationContext,
+} from '../../observability/index.ts';
 import type { App } from '../routes/types.ts';
 
 declare module 'fastify' {

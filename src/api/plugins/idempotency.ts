@@ -33,9 +33,15 @@ declare module 'fastify' {
 }
 
 /** Deletes keys older than the retention; returns how many were removed. */
-export async function purgeIdempotencyKeys(db: Db, retentionMs: number = IDEMPOTENCY_RETENTION_MS, now: Date = new Date()): Promise<number> {
+export async function purgeIdempotencyKeys(
+  db: Db,
+  retentionMs: number = IDEMPOTENCY_RETENTION_MS,
+  now: Date = new Date(),
+): Promise<number> {
   const cutoff = new Date(now.getTime() - Math.max(retentionMs, IDEMPOTENCY_RETENTION_MS));
-  const r = await db.query('DELETE FROM kontor_idempotency_keys WHERE created_at < $1', [cutoff.toISOString()]);
+  const r = await db.query('DELETE FROM kontor_idempotency_keys WHERE created_at < $1', [
+    cutoff.toISOString(),
+  ]);
   return r.rowCount;
 }
 
@@ -59,11 +65,15 @@ export function installIdempotency(app: App, db: Db, retentionMs: number = IDEMP
     const key = request.headers['idempotency-key'];
     if (key === undefined || request.identity === null) return;
     if (typeof key !== 'string' || !KEY.test(key)) {
-      throw new ValidationError('Idempotency-Key must be 1–255 printable ASCII characters', [{ path: 'headers.idempotency-key', message: 'invalid' }]);
+      throw new ValidationError('Idempotency-Key must be 1–255 printable ASCII characters', [
+        { path: 'headers.idempotency-key', message: 'invalid' },
+      ]);
     }
     const identityId = request.identity.identityId;
     const requestHash = createHash('sha256')
-      .update(`${request.method} ${request.routeOptions.url ?? ''} ${JSON.stringify(request.params)}\n${canonicalJson(request.body ?? null)}`)
+      .update(
+        `${request.method} ${request.routeOptions.url ?? ''} ${JSON.stringify(request.params)}\n${canonicalJson(request.body ?? null)}`,
+      )
       .digest('hex');
     const claimed = await db.query(
       `INSERT INTO kontor_idempotency_keys (identity_id, key, request_hash, state) VALUES ($1, $2, $3, 'in_flight')
@@ -74,17 +84,30 @@ export function installIdempotency(app: App, db: Db, retentionMs: number = IDEMP
       request.idempotencyClaim = { identityId, key, finished: false };
       return;
     }
-    const existing = await db.query<{ request_hash: string; state: string; response_status: number | null; response_body: string | null; response_content_type: string | null }>(
+    const existing = await db.query<{
+      request_hash: string;
+      state: string;
+      response_status: number | null;
+      response_body: string | null;
+      response_content_type: string | null;
+    }>(
       'SELECT request_hash, state, response_status, response_body, response_content_type FROM kontor_idempotency_keys WHERE identity_id = $1 AND key = $2',
       [identityId, key],
     );
     const row = existing.rows[0];
-    if (row === undefined) throw new ConflictError('the Idempotency-Key was released while checking it; retry');
+    if (row === undefined)
+      throw new ConflictError('the Idempotency-Key was released while checking it; retry');
     if (row.request_hash !== requestHash) {
-      throw new AppError(ErrorCodes.IDEMPOTENCY_KEY_REUSED, 'this Idempotency-Key was used with a different request; use a new key for a new request');
+      throw new AppError(
+        ErrorCodes.IDEMPOTENCY_KEY_REUSED,
+        'this Idempotency-Key was used with a different request; use a new key for a new request',
+      );
     }
     if (row.state !== 'done' || row.response_status === null) {
-      throw new ConflictError('a request with this Idempotency-Key is still in progress; retry after it completes', { details: { retryable: true } });
+      throw new ConflictError(
+        'a request with this Idempotency-Key is still in progress; retry after it completes',
+        { details: { retryable: true } },
+      );
     }
     void reply.header('idempotent-replayed', 'true');
     void reply.header('content-type', row.response_content_type ?? 'application/json; charset=utf-8');
@@ -97,14 +120,23 @@ export function installIdempotency(app: App, db: Db, retentionMs: number = IDEMP
     claim.finished = true;
     if (reply.statusCode >= 500 || typeof payload !== 'string') {
       // A server failure is not an answer worth replaying: free the key so a retry runs again.
-      await db.query('DELETE FROM kontor_idempotency_keys WHERE identity_id = $1 AND key = $2', [claim.identityId, claim.key]);
+      await db.query('DELETE FROM kontor_idempotency_keys WHERE identity_id = $1 AND key = $2', [
+        claim.identityId,
+        claim.key,
+      ]);
       return payload;
     }
     const contentType = reply.getHeader('content-type');
     await db.query(
       `UPDATE kontor_idempotency_keys SET state = 'done', response_status = $3, response_body = $4, response_content_type = $5
         WHERE identity_id = $1 AND key = $2`,
-      [claim.identityId, claim.key, reply.statusCode, redact(payload, request.routeOptions.config.idempotencyRedact), typeof contentType === 'string' ? contentType : null],
+      [
+        claim.identityId,
+        claim.key,
+        reply.statusCode,
+        redact(payload, request.routeOptions.config.idempotencyRedact),
+        typeof contentType === 'string' ? contentType : null,
+      ],
     );
     return payload;
   });
@@ -114,13 +146,18 @@ export function installIdempotency(app: App, db: Db, retentionMs: number = IDEMP
     const claim = request.idempotencyClaim;
     if (claim === null || claim.finished) return;
     claim.finished = true;
-    await db.query(`DELETE FROM kontor_idempotency_keys WHERE identity_id = $1 AND key = $2 AND state = 'in_flight'`, [claim.identityId, claim.key]);
+    await db.query(
+      `DELETE FROM kontor_idempotency_keys WHERE identity_id = $1 AND key = $2 AND state = 'in_flight'`,
+      [claim.identityId, claim.key],
+    );
   });
 
   let timer: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
     timer = setInterval(() => {
-      purgeIdempotencyKeys(db, retentionMs).catch((e: unknown) => app.log.warn({ err: e }, 'purging idempotency keys failed'));
+      purgeIdempotencyKeys(db, retentionMs).catch((e: unknown) =>
+        app.log.warn({ err: e }, 'purging idempotency keys failed'),
+      );
     }, 3_600_000);
     timer.unref();
   });

@@ -8,7 +8,11 @@ export function installHttpMetrics(app: App): void {
   const total = httpRequestsTotal();
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: ids in paths would explode the label set.
-    const labels = { method: request.method, route: request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched'), status_code: String(reply.statusCode) };
+    const labels = {
+      method: request.method,
+      route: request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched'),
+      status_code: String(reply.statusCode),
+    };
     duration.observe(labels, reply.elapsedTime / 1000);
     total.inc(labels);
   });

@@ -30,7 +30,10 @@ export class WindowCounter {
   }
 
   /** Counts one request; says whether it is allowed and, if not, in how many seconds to retry. */
-  hit(key: string, now: number = Date.now()): { allowed: boolean; remaining: number; retryAfterSeconds: number } {
+  hit(
+    key: string,
+    now: number = Date.now(),
+  ): { allowed: boolean; remaining: number; retryAfterSeconds: number } {
     let w = this.#windows.get(key);
     if (w === undefined || w.resetAt <= now) {
       if (this.#windows.size > 100_000) this.#sweep(now);
@@ -38,7 +41,11 @@ export class WindowCounter {
       this.#windows.set(key, w);
     }
     w.count++;
-    return { allowed: w.count <= this.#max, remaining: Math.max(0, this.#max - w.count), retryAfterSeconds: Math.max(1, Math.ceil((w.resetAt - now) / 1000)) };
+    return {
+      allowed: w.count <= this.#max,
+      remaining: Math.max(0, this.#max - w.count),
+      retryAfterSeconds: Math.max(1, Math.ceil((w.resetAt - now) / 1000)),
+    };
   }
 
   #sweep(now: number): void {
@@ -49,7 +56,9 @@ export class WindowCounter {
 function credentialKey(request: FastifyRequest): string {
   const header = request.headers.authorization;
   // A digest, never the credential itself: the limiter must not hold secrets.
-  return typeof header === 'string' && header !== '' ? `cred:${createHash('sha256').update(header).digest('base64url')}` : `ip:${request.ip}`;
+  return typeof header === 'string' && header !== ''
+    ? `cred:${createHash('sha256').update(header).digest('base64url')}`
+    : `ip:${request.ip}`;
 }
 
 function identityKey(request: FastifyRequest): string {
@@ -57,7 +66,11 @@ function identityKey(request: FastifyRequest): string {
 }
 
 /** Adds one onRequest limiter keyed before (`credential`) or after (`identity`) authentication. */
-export function addRateLimitHook(app: App, bucket: 'credential' | 'identity', limit = DEFAULT_RATE_LIMIT): void {
+export function addRateLimitHook(
+  app: App,
+  bucket: 'credential' | 'identity',
+  limit = DEFAULT_RATE_LIMIT,
+): void {
   const counter = new WindowCounter(limit.max, limit.timeWindowMs);
   const keyOf = bucket === 'credential' ? credentialKey : identityKey;
   app.addHook('onRequest', async (request, reply) => {
@@ -67,9 +80,13 @@ export function addRateLimitHook(app: App, bucket: 'credential' | 'identity', li
     void reply.header('x-ratelimit-remaining', r.remaining);
     if (!r.allowed) {
       void reply.header('retry-after', r.retryAfterSeconds);
-      throw new AppError(ErrorCodes.RATE_LIMITED, `rate limit exceeded: at most ${limit.max} requests per ${Math.round(limit.timeWindowMs / 1000)} s; retry later`, {
-        details: { limit: limit.max, retryAfterSeconds: r.retryAfterSeconds },
-      });
+      throw new AppError(
+        ErrorCodes.RATE_LIMITED,
+        `rate limit exceeded: at most ${limit.max} requests per ${Math.round(limit.timeWindowMs / 1000)} s; retry later`,
+        {
+          details: { limit: limit.max, retryAfterSeconds: r.retryAfterSeconds },
+        },
+      );
     }
   });
 }

@@ -35,7 +35,10 @@ export const auditRoutes: RouteModule = async (app, services) => {
           resourceId: z.string().min(1).optional(),
           from: z.iso.datetime({ offset: true }).optional(),
           to: z.iso.datetime({ offset: true }).optional(),
-          cursor: z.string().regex(/^\d{1,19}$/, 'a cursor from a previous page').optional(),
+          cursor: z
+            .string()
+            .regex(/^\d{1,19}$/, 'a cursor from a previous page')
+            .optional(),
           limit: z.coerce.number().int().min(1).max(1000).default(100),
         }),
         response: { 200: z.object({ data: z.array(recordDto), nextCursor: z.string().nullable() }) },
@@ -53,7 +56,10 @@ export const auditRoutes: RouteModule = async (app, services) => {
         afterSeq: q.cursor === undefined ? undefined : BigInt(q.cursor),
         limit: q.limit,
       });
-      return { data: page.records.map((r) => auditRecordToJson(r) as z.infer<typeof recordDto>), nextCursor: page.nextAfterSeq?.toString() ?? null };
+      return {
+        data: page.records.map((r) => auditRecordToJson(r) as z.infer<typeof recordDto>),
+        nextCursor: page.nextAfterSeq?.toString() ?? null,
+      };
     },
   );
 };

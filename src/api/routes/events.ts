@@ -80,7 +80,15 @@ export const eventRoutes: RouteModule = async (app, services) => {
         security: [{ apiKey: [] }],
         response: {
           200: z.object({
-            data: z.array(z.object({ type: z.string(), version: z.number(), owner: z.string(), description: z.string(), jsonSchema: z.record(z.string(), z.unknown()) })),
+            data: z.array(
+              z.object({
+                type: z.string(),
+                version: z.number(),
+                owner: z.string(),
+                description: z.string(),
+                jsonSchema: z.record(z.string(), z.unknown()),
+              }),
+            ),
           }),
         },
       },
@@ -94,7 +102,8 @@ export const eventRoutes: RouteModule = async (app, services) => {
       config: { scope: 'events:read' },
       schema: {
         tags: ['events'],
-        summary: 'Stored events in sequence order, e.g. everything of one business transaction (correlationid)',
+        summary:
+          'Stored events in sequence order, e.g. everything of one business transaction (correlationid)',
         security: [{ apiKey: [] }],
         querystring: z.strictObject({
           type: z.string().min(1).optional(),
@@ -142,7 +151,10 @@ export const eventRoutes: RouteModule = async (app, services) => {
         ...(q.after === undefined ? {} : { after: q.after }),
         limit: q.limit,
       });
-      return { data: rows.map(toDeadLetterDto), nextCursor: rows.length === q.limit ? (rows.at(-1)?.id.toString() ?? null) : null };
+      return {
+        data: rows.map(toDeadLetterDto),
+        nextCursor: rows.length === q.limit ? (rows.at(-1)?.id.toString() ?? null) : null,
+      };
     },
   );
 
@@ -170,12 +182,14 @@ export const eventRoutes: RouteModule = async (app, services) => {
       config: { scope: 'events:admin' },
       schema: {
         tags: ['events'],
-        summary: 'Hand a dead letter back to its running consumer with fresh attempts (effects stay exactly once)',
+        summary:
+          'Hand a dead letter back to its running consumer with fresh attempts (effects stay exactly once)',
         security: [{ apiKey: [] }],
         params: z.object({ id: cursor }),
         response: { 202: deadLetterDto },
       },
     },
-    async (request, reply) => reply.status(202).send(toDeadLetterDto(await replayDeadLetter(services.db, request.params.id))),
+    async (request, reply) =>
+      reply.status(202).send(toDeadLetterDto(await replayDeadLetter(services.db, request.params.id))),
   );
 };

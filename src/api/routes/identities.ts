@@ -38,14 +38,20 @@ export function toIdentityDto(i: IdentitySummary): z.infer<typeof identityDto> {
     ...i,
     createdAt: i.createdAt.toISOString(),
     disabledAt: i.disabledAt?.toISOString() ?? null,
-    keys: i.keys.map((k) => ({ ...k, createdAt: k.createdAt.toISOString(), expiresAt: k.expiresAt.toISOString(), revokedAt: k.revokedAt?.toISOString() ?? null })),
+    keys: i.keys.map((k) => ({
+      ...k,
+      createdAt: k.createdAt.toISOString(),
+      expiresAt: k.expiresAt.toISOString(),
+      revokedAt: k.revokedAt?.toISOString() ?? null,
+    })),
   };
 }
 
 /** GET and POST /v1/identities. */
 export const identityRoutes: RouteModule = async (app, services) => {
   const identities = () => {
-    if (services.security === undefined) throw new AppError(ErrorCodes.UNAUTHENTICATED, 'authentication is not configured on this server');
+    if (services.security === undefined)
+      throw new AppError(ErrorCodes.UNAUTHENTICATED, 'authentication is not configured on this server');
     return services.security.identities;
   };
 
@@ -53,7 +59,12 @@ export const identityRoutes: RouteModule = async (app, services) => {
     '/v1/identities',
     {
       config: { scope: 'identities:read' },
-      schema: { tags: ['identities'], summary: 'List identities and their keys (never the keys themselves)', security: [{ apiKey: [] }], response: { 200: z.object({ data: z.array(identityDto) }) } },
+      schema: {
+        tags: ['identities'],
+        summary: 'List identities and their keys (never the keys themselves)',
+        security: [{ apiKey: [] }],
+        response: { 200: z.object({ data: z.array(identityDto) }) },
+      },
     },
     async () => ({ data: (await identities().list()).map(toIdentityDto) }),
   );
@@ -68,13 +79,25 @@ export const identityRoutes: RouteModule = async (app, services) => {
         summary: 'Create an identity; the response carries its API key, shown this once',
         security: [{ apiKey: [] }],
         body: z.strictObject({
-          name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, ".", "_" or "-"'),
+          name: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, ".", "_" or "-"'),
           kind: z.enum(IDENTITY_KINDS),
           scopes: z.array(z.string().refine(isScope, 'unknown scope')).min(1),
           roles: z.array(z.string().min(1).max(64)).max(32).optional(),
-          expiresIn: z.string().regex(/^\d+[smhdw]$/, 'a duration such as 90d').optional(),
+          expiresIn: z
+            .string()
+            .regex(/^\d+[smhdw]$/, 'a duration such as 90d')
+            .optional(),
         }),
-        response: { 201: z.object({ identity: identityDto, apiKey: z.string(), keyId: z.string(), expiresAt: z.string() }) },
+        response: {
+          201: z.object({
+            identity: identityDto,
+            apiKey: z.string(),
+            keyId: z.string(),
+            expiresAt: z.string(),
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -83,17 +106,31 @@ export const identityRoutes: RouteModule = async (app, services) => {
       // Least privilege: nobody hands out more than they hold themselves.
       const beyond = request.body.scopes.filter((s) => !hasScope(caller.scopes, s));
       if (beyond.length > 0) {
-        throw new AppError(ErrorCodes.FORBIDDEN, `you cannot grant scopes you do not hold: ${beyond.join(', ')}`, { details: { scopes: beyond } });
+        throw new AppError(
+          ErrorCodes.FORBIDDEN,
+          `you cannot grant scopes you do not hold: ${beyond.join(', ')}`,
+          { details: { scopes: beyond } },
+        );
       }
       const { identity, key } = await identities().create({
         name: request.body.name,
         kind: request.body.kind,
         scopes: request.body.scopes,
         roles: request.body.roles,
-        expiresInMs: request.body.expiresIn === undefined ? undefined : parseDuration(request.body.expiresIn, 'expiresIn'),
+        expiresInMs:
+          request.body.expiresIn === undefined
+            ? undefined
+            : parseDuration(request.body.expiresIn, 'expiresIn'),
         actor: caller.identityId,
       });
-      return reply.status(201).send({ identity: toIdentityDto(identity), apiKey: key.apiKey, keyId: key.keyId, expiresAt: key.expiresAt.toISOString() });
+      return reply
+        .status(201)
+        .send({
+          identity: toIdentityDto(identity),
+          apiKey: key.apiKey,
+          keyId: key.keyId,
+          expiresAt: key.expiresAt.toISOString(),
+        });
     },
   );
 };
@@ -105,14 +142,21 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   const colon = decoded.indexOf(':');
   if (colon <= 0) return undefined;
   // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
-  return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
+  return {
+    id: decodeURIComponent(decoded.slice(0, colon)),
+    secret: decodeURIComponent(decoded.slice(colon + 1)),
+  };
 }
 
 /** POST /oauth/token. */
 export const oauthRoutes: RouteModule = async (app, services) => {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
 
   app.post(
     '/oauth/token',
@@ -130,7 +174,14 @@ export const oauthRoutes: RouteModule = async (app, services) => {
             scope: z.string().max(2000).optional(),
           })
           .optional(),
-        response: { 200: z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number(), scope: z.string() }) },
+        response: {
+          200: z.object({
+            access_token: z.string(),
+            token_type: z.literal('Bearer'),
+            expires_in: z.number(),
+            scope: z.string(),
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -139,18 +190,30 @@ export const oauthRoutes: RouteModule = async (app, services) => {
       const id = basic?.id ?? body.client_id;
       const secret = basic?.secret ?? body.client_secret;
       if (id === undefined || secret === undefined || services.security === undefined) {
-        throw new AppError(ErrorCodes.UNAUTHENTICATED, 'client credentials required (HTTP Basic or client_id + client_secret)', { details: { reason: 'invalid-client' } });
+        throw new AppError(
+          ErrorCodes.UNAUTHENTICATED,
+          'client credentials required (HTTP Basic or client_id + client_secret)',
+          { details: { reason: 'invalid-client' } },
+        );
       }
       if (body.grant_type !== 'client_credentials') {
-        throw new AppError(ErrorCodes.VALIDATION_FAILED, 'grant_type must be client_credentials', { details: { issues: [{ path: 'body.grant_type', message: 'expected client_credentials' }] } });
+        throw new AppError(ErrorCodes.VALIDATION_FAILED, 'grant_type must be client_credentials', {
+          details: { issues: [{ path: 'body.grant_type', message: 'expected client_credentials' }] },
+        });
       }
       const issued = await services.security.tokens.issue(id, secret, body.scope);
       if (!issued.ok) {
-        if (issued.error === 'invalid-scope') throw new AppError(ErrorCodes.FORBIDDEN, 'a requested scope is not granted to this identity');
+        if (issued.error === 'invalid-scope')
+          throw new AppError(ErrorCodes.FORBIDDEN, 'a requested scope is not granted to this identity');
         throw authenticationError(issued.error);
       }
       void reply.header('cache-control', 'no-store');
-      return { access_token: issued.value.accessToken, token_type: issued.value.tokenType, expires_in: issued.value.expiresIn, scope: issued.value.scope };
+      return {
+        access_token: issued.value.accessToken,
+        token_type: issued.value.tokenType,
+        expires_in: issued.value.expiresIn,
+        scope: issued.value.scope,
+      };
     },
   );
 };

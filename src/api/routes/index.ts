@@ -9,4 +9,14 @@ import { paymentOrderRoutes } from './payment-orders.ts';
 import { eventRoutes } from './events.ts';
 import type { RouteModule } from './types.ts';
 
-export const routeModules: RouteModule[] = [healthRoutes, oauthRoutes, identityRoutes, auditRoutes, metricsRoutes, statementRoutes, paymentOrderRoutes, reconciliationRoutes, eventRoutes];
+export const routeModules: RouteModule[] = [
+  healthRoutes,
+  oauthRoutes,
+  identityRoutes,
+  auditRoutes,
+  metricsRoutes,
+  statementRoutes,
+  paymentOrderRoutes,
+  reconciliationRoutes,
+  eventRoutes,
+];

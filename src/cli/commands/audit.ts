@@ -1,7 +1,12 @@
 /** `kontor audit verify|export|checkpoint`: check the hash chain, hand records to auditors, sign the head. */
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
-import { createAuditCheckpoint, exportAuditRecords, parseAuditSigningKey, verifyAuditChain } from '../../audit/index.ts';
+import {
+  createAuditCheckpoint,
+  exportAuditRecords,
+  parseAuditSigningKey,
+  verifyAuditChain,
+} from '../../audit/index.ts';
 import { ValidationError } from '../../domain/index.ts';
 import { action } from '../run.ts';
 import { withSecurityContext } from './identity.ts';
@@ -9,7 +14,10 @@ import { withSecurityContext } from './identity.ts';
 function parseTime(value: string | undefined, flag: string): Date | undefined {
   if (value === undefined) return undefined;
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new ValidationError(`${flag} "${value}" is not a date or ISO 8601 time`, [{ path: flag, message: 'invalid time' }]);
+  if (Number.isNaN(d.getTime()))
+    throw new ValidationError(`${flag} "${value}" is not a date or ISO 8601 time`, [
+      { path: flag, message: 'invalid time' },
+    ]);
   return d;
 }
 
@@ -20,7 +28,9 @@ export function registerAudit(program: Command): void {
 
   audit
     .command('verify')
-    .description('walk the hash chain, name the first broken record, and check checkpoint signatures (exit 1 when broken)')
+    .description(
+      'walk the hash chain, name the first broken record, and check checkpoint signatures (exit 1 when broken)',
+    )
     .option('--json', 'print the result as JSON')
     .option('-c, --config <file>', 'configuration file')
     .action(
@@ -29,11 +39,18 @@ export function registerAudit(program: Command): void {
           const signer = parseAuditSigningKey(secrets.auditSigningKey);
           const r = await verifyAuditChain(db, { publicKeys: new Map([[signer.keyId, signer.publicKey]]) });
           if (opts.json === true) {
-            process.stdout.write(`${JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+            process.stdout.write(
+              `${JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`,
+            );
           } else if (r.ok) {
-            process.stdout.write(`audit chain intact: ${r.records} record(s), ${r.checkpointsChecked} signed checkpoint(s) verified\n`);
+            process.stdout.write(
+              `audit chain intact: ${r.records} record(s), ${r.checkpointsChecked} signed checkpoint(s) verified\n`,
+            );
           } else {
-            if (r.firstBreak !== undefined) process.stdout.write(`BROKEN at record ${r.firstBreak.seq} (${r.firstBreak.reason}): ${r.firstBreak.message}\n`);
+            if (r.firstBreak !== undefined)
+              process.stdout.write(
+                `BROKEN at record ${r.firstBreak.seq} (${r.firstBreak.reason}): ${r.firstBreak.message}\n`,
+              );
             for (const p of r.checkpointProblems) process.stdout.write(`CHECKPOINT ${p.seq}: ${p.message}\n`);
           }
           if (!r.ok) process.exitCode = 1;
@@ -54,11 +71,20 @@ export function registerAudit(program: Command): void {
         const to = parseTime(opts.to, '--to');
         await withSecurityContext(configOf(opts), async ({ db }) => {
           const out = opts.out === undefined ? process.stdout : createWriteStream(opts.out, { mode: 0o600 });
-          const count = await exportAuditRecords(db, { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) }, (line) =>
-            out.write(line) ? undefined : new Promise<void>((resolve) => out.once('drain', () => resolve())),
+          const count = await exportAuditRecords(
+            db,
+            { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) },
+            (line) =>
+              out.write(line)
+                ? undefined
+                : new Promise<void>((resolve) => out.once('drain', () => resolve())),
           );
           if (opts.out !== undefined) {
-            await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+            await new Promise<void>((resolve, reject) =>
+              (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) =>
+                e ? reject(e) : resolve(),
+              ),
+            );
           }
           process.stderr.write(`exported ${count} audit record(s)\n`);
         });
@@ -73,7 +99,11 @@ export function registerAudit(program: Command): void {
       action(async (opts: { config?: string }) => {
         await withSecurityContext(configOf(opts), async ({ db, secrets }) => {
           const c = await createAuditCheckpoint(db, parseAuditSigningKey(secrets.auditSigningKey));
-          process.stdout.write(c === undefined ? 'nothing new to sign\n' : `signed checkpoint at record ${c.seq} with key ${c.keyId}\n`);
+          process.stdout.write(
+            c === undefined
+              ? 'nothing new to sign\n'
+              : `signed checkpoint at record ${c.seq} with key ${c.keyId}\n`,
+          );
         });
       }),
     );

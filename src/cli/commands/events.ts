@@ -14,13 +14,17 @@ import {
 import { openStore, type Db } from '../../store/index.ts';
 import { action } from '../run.ts';
 
-const json = (value: unknown) => `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`;
+const json = (value: unknown) =>
+  `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`;
 
 /** Opens the configured database for one command and closes it afterwards. */
 async function withDb<T>(configPath: string | undefined, fn: (db: Db) => Promise<T>): Promise<T> {
   const { config } = loadConfig(configPath);
   const secrets = loadSecrets(config.secretsFile);
-  const { db } = await openStore({ databaseUrl: secrets.KONTOR_DATABASE_URL, dataDir: process.env.KONTOR_DATA_DIR || config.dataDir });
+  const { db } = await openStore({
+    databaseUrl: secrets.KONTOR_DATABASE_URL,
+    dataDir: process.env.KONTOR_DATA_DIR || config.dataDir,
+  });
   try {
     return await fn(db);
   } finally {
@@ -32,7 +36,10 @@ async function withDb<T>(configPath: string | undefined, fn: (db: Db) => Promise
 function parseFrom(value: string): { fromSequence: bigint } | { fromTime: Date } {
   if (/^\d{1,19}$/.test(value)) return { fromSequence: BigInt(value) };
   const t = new Date(value);
-  if (Number.isNaN(t.getTime())) throw new ValidationError(`--from "${value}" is neither a sequence number nor an ISO 8601 time`, [{ path: '--from', message: 'invalid' }]);
+  if (Number.isNaN(t.getTime()))
+    throw new ValidationError(`--from "${value}" is neither a sequence number nor an ISO 8601 time`, [
+      { path: '--from', message: 'invalid' },
+    ]);
   return { fromTime: t };
 }
 
@@ -53,7 +60,9 @@ export function registerEvents(program: Command): void {
 
   events
     .command('replay')
-    .description('ask the running consumer to re-deliver its events from a sequence or time; recorded effects are skipped, so they stay exactly once')
+    .description(
+      'ask the running consumer to re-deliver its events from a sequence or time; recorded effects are skipped, so they stay exactly once',
+    )
     .requiredOption('--consumer <name>', 'consumer name')
     .requiredOption('--from <sequence|time>', 'first event sequence, or an ISO 8601 time')
     .option('-c, --config <file>', 'configuration file')
@@ -62,7 +71,9 @@ export function registerEvents(program: Command): void {
         const from = parseFrom(opts.from);
         await withDb(configOf(opts), async (db) => {
           const r = await requestConsumerReplay(db, { consumer: opts.consumer, ...from });
-          process.stdout.write(`replay of ${r.consumer} from sequence ${r.fromSequence} requested; the running consumer picks it up\n`);
+          process.stdout.write(
+            `replay of ${r.consumer} from sequence ${r.fromSequence} requested; the running consumer picks it up\n`,
+          );
         });
       }),
     );
@@ -78,23 +89,35 @@ export function registerEvents(program: Command): void {
     .option('--json', 'print JSON')
     .option('-c, --config <file>', 'configuration file')
     .action(
-      action(async (opts: { consumer?: string; status: string; limit: string; json?: boolean; config?: string }) => {
-        if (!['dead', 'replaying', 'replayed'].includes(opts.status)) {
-          throw new ValidationError(`--status must be dead, replaying or replayed (got "${opts.status}")`, [{ path: '--status', message: 'invalid' }]);
-        }
-        await withDb(configOf(opts), async (db) => {
-          const rows = await listDeadLetters(db, {
-            ...(opts.consumer === undefined ? {} : { consumer: opts.consumer }),
-            status: opts.status as DeadLetterStatus,
-            limit: Number(opts.limit),
-          });
-          if (opts.json === true) return void process.stdout.write(json(rows));
-          for (const d of rows) {
-            process.stdout.write(`${d.id}\t${d.consumer}\t${d.eventType}\t${d.eventId}\t${d.attempts} attempt(s)\t${d.updatedAt.toISOString()}\t${d.lastError}\n`);
+      action(
+        async (opts: {
+          consumer?: string;
+          status: string;
+          limit: string;
+          json?: boolean;
+          config?: string;
+        }) => {
+          if (!['dead', 'replaying', 'replayed'].includes(opts.status)) {
+            throw new ValidationError(`--status must be dead, replaying or replayed (got "${opts.status}")`, [
+              { path: '--status', message: 'invalid' },
+            ]);
           }
-          if (rows.length === 0) process.stdout.write('no dead letters\n');
-        });
-      }),
+          await withDb(configOf(opts), async (db) => {
+            const rows = await listDeadLetters(db, {
+              ...(opts.consumer === undefined ? {} : { consumer: opts.consumer }),
+              status: opts.status as DeadLetterStatus,
+              limit: Number(opts.limit),
+            });
+            if (opts.json === true) return void process.stdout.write(json(rows));
+            for (const d of rows) {
+              process.stdout.write(
+                `${d.id}\t${d.consumer}\t${d.eventType}\t${d.eventId}\t${d.attempts} attempt(s)\t${d.updatedAt.toISOString()}\t${d.lastError}\n`,
+              );
+            }
+            if (rows.length === 0) process.stdout.write('no dead letters\n');
+          });
+        },
+      ),
     );
 
   dlq
@@ -103,7 +126,10 @@ export function registerEvents(program: Command): void {
     .option('-c, --config <file>', 'configuration file')
     .action(
       action(async (id: string, opts: { config?: string }) => {
-        await withDb(configOf(opts), async (db) => void process.stdout.write(json(await getDeadLetter(db, id))));
+        await withDb(
+          configOf(opts),
+          async (db) => void process.stdout.write(json(await getDeadLetter(db, id))),
+        );
       }),
     );
 
@@ -115,7 +141,9 @@ export function registerEvents(program: Command): void {
       action(async (id: string, opts: { config?: string }) => {
         await withDb(configOf(opts), async (db) => {
           const d = await replayDeadLetter(db, id);
-          process.stdout.write(`dead letter ${d.id} (${d.consumer}, ${d.eventType}) handed back for replay\n`);
+          process.stdout.write(
+            `dead letter ${d.id} (${d.consumer}, ${d.eventType}) handed back for replay\n`,
+          );
         });
       }),
     );

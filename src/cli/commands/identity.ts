@@ -21,12 +21,18 @@ export interface SecurityContext {
 }
 
 /** Opens the configured store and resolves the security secrets, runs `fn`, and closes the store. */
-export async function withSecurityContext<T>(configPath: string | undefined, fn: (ctx: SecurityContext) => Promise<T>): Promise<T> {
+export async function withSecurityContext<T>(
+  configPath: string | undefined,
+  fn: (ctx: SecurityContext) => Promise<T>,
+): Promise<T> {
   const { config } = loadConfig(configPath);
   const raw = loadSecrets(config.secretsFile);
   const dataDir = process.env.KONTOR_DATA_DIR || config.dataDir;
   // Warnings go to stderr so stdout stays clean for keys and JSONL.
-  const logger = createLogger({ level: 'warn', destination: { write: (line: string) => void process.stderr.write(line) } });
+  const logger = createLogger({
+    level: 'warn',
+    destination: { write: (line: string) => void process.stderr.write(line) },
+  });
   const secrets = resolveSecuritySecrets({ secrets: raw, dataDir, logger });
   const { db } = await openStore({ databaseUrl: raw.KONTOR_DATABASE_URL, dataDir });
   try {
@@ -40,7 +46,9 @@ const list = (v: string | undefined): string[] => (v ?? '').split(/[\s,]+/).filt
 
 /** Registers `kontor identity …`. */
 export function registerIdentity(program: Command): void {
-  const identity = program.command('identity').description('identities (people and systems) and their API keys');
+  const identity = program
+    .command('identity')
+    .description('identities (people and systems) and their API keys');
   const configOf = (opts: { config?: string }) => opts.config ?? program.opts<{ config?: string }>().config;
 
   identity
@@ -53,31 +61,42 @@ export function registerIdentity(program: Command): void {
     .option('--expires-in <duration>', 'key lifetime, e.g. 90d (at most 366d)', '90d')
     .option('-c, --config <file>', 'configuration file')
     .action(
-      action(async (opts: { name: string; kind: string; scopes: string; roles?: string; expiresIn: string; config?: string }) => {
-        if (!(IDENTITY_KINDS as readonly string[]).includes(opts.kind)) {
-          throw new ValidationError(`--kind must be service or human (got "${opts.kind}")`, [{ path: 'kind', message: 'service | human' }]);
-        }
-        await withSecurityContext(configOf(opts), async ({ db, secrets, actor }) => {
-          const service = new IdentityService(db, secrets.apiKeyPepper);
-          const { identity: created, key } = await service.create({
-            name: opts.name,
-            kind: opts.kind as IdentityKind,
-            scopes: list(opts.scopes),
-            roles: list(opts.roles),
-            expiresInMs: parseDuration(opts.expiresIn, 'expires-in'),
-            actor,
+      action(
+        async (opts: {
+          name: string;
+          kind: string;
+          scopes: string;
+          roles?: string;
+          expiresIn: string;
+          config?: string;
+        }) => {
+          if (!(IDENTITY_KINDS as readonly string[]).includes(opts.kind)) {
+            throw new ValidationError(`--kind must be service or human (got "${opts.kind}")`, [
+              { path: 'kind', message: 'service | human' },
+            ]);
+          }
+          await withSecurityContext(configOf(opts), async ({ db, secrets, actor }) => {
+            const service = new IdentityService(db, secrets.apiKeyPepper);
+            const { identity: created, key } = await service.create({
+              name: opts.name,
+              kind: opts.kind as IdentityKind,
+              scopes: list(opts.scopes),
+              roles: list(opts.roles),
+              expiresInMs: parseDuration(opts.expiresIn, 'expires-in'),
+              actor,
+            });
+            process.stdout.write(
+              [
+                `identity ${created.name} (${created.id}, ${created.kind}) created with scopes ${created.scopes.join(' ')}`,
+                `key ${key.keyId} expires ${key.expiresAt.toISOString()}`,
+                'API key (shown once; only its hash is stored):',
+                key.apiKey,
+                '',
+              ].join('\n'),
+            );
           });
-          process.stdout.write(
-            [
-              `identity ${created.name} (${created.id}, ${created.kind}) created with scopes ${created.scopes.join(' ')}`,
-              `key ${key.keyId} expires ${key.expiresAt.toISOString()}`,
-              'API key (shown once; only its hash is stored):',
-              key.apiKey,
-              '',
-            ].join('\n'),
-          );
-        });
-      }),
+        },
+      ),
     );
 
   identity
@@ -94,8 +113,13 @@ export function registerIdentity(program: Command): void {
             return;
           }
           for (const i of all) {
-            process.stdout.write(`${i.name}\t${i.kind}\t${i.disabledAt === null ? 'active' : 'revoked'}\t${i.scopes.join(',')}\n`);
-            for (const k of i.keys) process.stdout.write(`  ${k.id}\t${k.prefix}…\t${k.status}\texpires ${k.expiresAt.toISOString()}\n`);
+            process.stdout.write(
+              `${i.name}\t${i.kind}\t${i.disabledAt === null ? 'active' : 'revoked'}\t${i.scopes.join(',')}\n`,
+            );
+            for (const k of i.keys)
+              process.stdout.write(
+                `  ${k.id}\t${k.prefix}…\t${k.status}\texpires ${k.expiresAt.toISOString()}\n`,
+              );
           }
         });
       }),
@@ -117,7 +141,12 @@ export function registerIdentity(program: Command): void {
             actor,
           });
           process.stdout.write(
-            [`new key ${key.keyId} for ${name} expires ${key.expiresAt.toISOString()}; old keys stop after ${opts.overlap}`, 'API key (shown once):', key.apiKey, ''].join('\n'),
+            [
+              `new key ${key.keyId} for ${name} expires ${key.expiresAt.toISOString()}; old keys stop after ${opts.overlap}`,
+              'API key (shown once):',
+              key.apiKey,
+              '',
+            ].join('\n'),
           );
         });
       }),
@@ -131,8 +160,14 @@ export function registerIdentity(program: Command): void {
     .action(
       action(async (name: string, opts: { key?: string; config?: string }) => {
         await withSecurityContext(configOf(opts), async ({ db, secrets, actor }) => {
-          const r = await new IdentityService(db, secrets.apiKeyPepper).revoke({ nameOrId: name, keyId: opts.key, actor });
-          process.stdout.write(`${opts.key === undefined ? `identity ${name} revoked` : `key ${opts.key} revoked`} (${r.revokedKeys.length} key(s))\n`);
+          const r = await new IdentityService(db, secrets.apiKeyPepper).revoke({
+            nameOrId: name,
+            keyId: opts.key,
+            actor,
+          });
+          process.stdout.write(
+            `${opts.key === undefined ? `identity ${name} revoked` : `key ${opts.key} revoked`} (${r.revokedKeys.length} key(s))\n`,
+          );
         });
       }),
     );

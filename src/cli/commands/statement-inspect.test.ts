@@ -16,7 +16,11 @@ function capture() {
 describe('kontor statement inspect', () => {
   it('prints account (masked), period, balances, entry count and the balance check', async () => {
     const c = capture();
-    const code = await inspectStatementFile(`${fixtures}camt053/viafintech-camt__053_valid_example.xml`, {}, c.output);
+    const code = await inspectStatementFile(
+      `${fixtures}camt053/viafintech-camt__053_valid_example.xml`,
+      {},
+      c.output,
+    );
     assert.equal(code, 0);
     const text = c.out.join('');
     assert.match(text, /account: {2}DE14\*+3626 EUR/);
@@ -40,10 +44,13 @@ describe('kontor statement inspect', () => {
   });
 
   it('throws the typed error for a rejected file', async () => {
-    await assert.rejects(inspectStatementFile(`${fixtures}camt053/viafintech-camt__invalid_namespace.xml`, {}, capture().output), (e: unknown) => {
-      assert.ok(e instanceof StatementParseError);
-      assert.equal(e.code, ErrorCodes.STATEMENT_PARSE_FAILED);
-      return true;
-    });
+    await assert.rejects(
+      inspectStatementFile(`${fixtures}camt053/viafintech-camt__invalid_namespace.xml`, {}, capture().output),
+      (e: unknown) => {
+        assert.ok(e instanceof StatementParseError);
+        assert.equal(e.code, ErrorCodes.STATEMENT_PARSE_FAILED);
+        return true;
+      },
+    );
   });
 });

@@ -67,18 +67,38 @@ async function readHead(path: string): Promise<Uint8Array> {
 }
 
 /** Inspects one file; returns the exit code (0 fine, 1 rejected or unbalanced). */
-export async function inspectStatementFile(path: string, options: StatementInspectOptions, output: InspectOutput): Promise<number> {
+export async function inspectStatementFile(
+  path: string,
+  options: StatementInspectOptions,
+  output: InspectOutput,
+): Promise<number> {
   const format = options.format ?? detectFormat(await readHead(path));
   if (format === undefined) {
-    throw new StatementParseError(`cannot tell the format of ${path}; pass --format camt|mt940|csv`, {}, { code: ErrorCodes.STATEMENT_FORMAT_UNKNOWN });
+    throw new StatementParseError(
+      `cannot tell the format of ${path}; pass --format camt|mt940|csv`,
+      {},
+      { code: ErrorCodes.STATEMENT_FORMAT_UNKNOWN },
+    );
   }
   const parseOptions: ParseStatementsOptions = {};
   if (options.maxBytes !== undefined) parseOptions.maxBytes = options.maxBytes;
   if (format === 'csv') {
-    if (options.csvProfile === undefined) throw new StatementParseError('a CSV needs --csv-profile FILE (YAML or JSON)', {}, { code: ErrorCodes.STATEMENT_FORMAT_UNKNOWN });
-    parseOptions.csv = { profile: parseYaml(await readFile(options.csvProfile, 'utf8')), account: { accountNumber: options.account ?? 'unknown' } };
+    if (options.csvProfile === undefined)
+      throw new StatementParseError(
+        'a CSV needs --csv-profile FILE (YAML or JSON)',
+        {},
+        { code: ErrorCodes.STATEMENT_FORMAT_UNKNOWN },
+      );
+    parseOptions.csv = {
+      profile: parseYaml(await readFile(options.csvProfile, 'utf8')),
+      account: { accountNumber: options.account ?? 'unknown' },
+    };
   }
-  const events = readStatementEvents(format, createReadStream(path, { highWaterMark: 64 * 1024 }), parseOptions);
+  const events = readStatementEvents(
+    format,
+    createReadStream(path, { highWaterMark: 64 * 1024 }),
+    parseOptions,
+  );
   const statements: Statement[] = [];
   let lines: StatementLine[] = [];
   let firstDay: string | undefined;
@@ -108,7 +128,8 @@ export async function inspectStatementFile(path: string, options: StatementInspe
       }
       const from = s.openingBalance?.date ?? firstDay ?? '?';
       const to = s.closingBalance?.date ?? lastDay ?? '?';
-      const balance = (b: StatementSummary['openingBalance']) => (b === undefined ? '—' : `${formatMoney(b.amount)} ${b.amount.currency} on ${b.date}`);
+      const balance = (b: StatementSummary['openingBalance']) =>
+        b === undefined ? '—' : `${formatMoney(b.amount)} ${b.amount.currency} on ${b.date}`;
       output.out(
         [
           `${s.kind} ${s.statementId} (${s.format})`,
@@ -134,10 +155,14 @@ export async function inspectStatementFile(path: string, options: StatementInspe
 
 /** Registers `kontor statement inspect`. */
 export const registerStatementInspect: RegisterCommand = (program: Command) => {
-  const group = program.commands.find((c) => c.name() === 'statement') ?? program.command('statement').description('bank statement files');
+  const group =
+    program.commands.find((c) => c.name() === 'statement') ??
+    program.command('statement').description('bank statement files');
   group
     .command('inspect')
-    .description('parse and balance-check a bank statement file (camt.05x, MT940/942, CSV) without importing it')
+    .description(
+      'parse and balance-check a bank statement file (camt.05x, MT940/942, CSV) without importing it',
+    )
     .argument('<file>', 'the bank file')
     .option('--json', 'print the canonical statements as JSON')
     .option('--format <format>', 'camt | mt940 | csv (default: detected)')

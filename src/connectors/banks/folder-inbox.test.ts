@@ -17,7 +17,8 @@ describe('folder inbox', () => {
       now: () => new Date('2026-11-22T08:00:00Z'),
       onFile: async ({ name, content }) => {
         seen.push(name);
-        if (new TextDecoder().decode(content).includes('bad')) throw Object.assign(new Error('statement X does not balance'), { code: 'STATEMENT_UNBALANCED' });
+        if (new TextDecoder().decode(content).includes('bad'))
+          throw Object.assign(new Error('statement X does not balance'), { code: 'STATEMENT_UNBALANCED' });
       },
     });
   });
@@ -35,15 +36,27 @@ describe('folder inbox', () => {
     assert.deepEqual(seen.sort(), ['bad.xml', 'good.xml']);
     assert.ok(existsSync(join(dir, 'processed', 'good.xml')));
     assert.ok(existsSync(join(dir, 'failed', 'bad.xml')));
-    const error = JSON.parse(readFileSync(join(dir, 'failed', 'bad.xml.error.json'), 'utf8')) as { error: { code: string; message: string } };
-    assert.deepEqual([error.error.code, error.error.message], ['STATEMENT_UNBALANCED', 'statement X does not balance']);
-    assert.deepEqual(readdirSync(dir).sort(), ['failed', 'processed', 'upload.part'], 'partial uploads are left alone');
+    const error = JSON.parse(readFileSync(join(dir, 'failed', 'bad.xml.error.json'), 'utf8')) as {
+      error: { code: string; message: string };
+    };
+    assert.deepEqual(
+      [error.error.code, error.error.message],
+      ['STATEMENT_UNBALANCED', 'statement X does not balance'],
+    );
+    assert.deepEqual(
+      readdirSync(dir).sort(),
+      ['failed', 'processed', 'upload.part'],
+      'partial uploads are left alone',
+    );
   });
 
   it('keeps an earlier file of the same name when moving a new one', async () => {
     writeFileSync(join(dir, 'good.xml'), 'good again');
     await inbox.scan();
     await inbox.scan();
-    assert.deepEqual(readdirSync(join(dir, 'processed')).sort(), ['2026-11-22T08-00-00-000Z-good.xml', 'good.xml']);
+    assert.deepEqual(readdirSync(join(dir, 'processed')).sort(), [
+      '2026-11-22T08-00-00-000Z-good.xml',
+      'good.xml',
+    ]);
   });
 });

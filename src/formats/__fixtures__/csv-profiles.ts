@@ -2,7 +2,10 @@
 import type { CsvProfileInput } from '../csv/profile.ts';
 
 /** Profile per fixture file, with the account the statement belongs to. */
-export const csvFixtureProfiles: Record<string, { profile: CsvProfileInput; account: { iban?: string; accountNumber?: string } }> = {
+export const csvFixtureProfiles: Record<
+  string,
+  { profile: CsvProfileInput; account: { iban?: string; accountNumber?: string } }
+> = {
   'oca-bsi__sample_statement_en.csv': {
     account: { accountNumber: 'ODOO-SAMPLE' },
     profile: {
@@ -22,7 +25,11 @@ export const csvFixtureProfiles: Record<string, { profile: CsvProfileInput; acco
   },
   'oca-bsi__empty_statement_en.csv': {
     account: { accountNumber: 'ODOO-SAMPLE' },
-    profile: { currency: 'USD', dateFormat: 'MM/DD/YYYY', columns: { bookingDate: 'Date', amount: 'Amount' } },
+    profile: {
+      currency: 'USD',
+      dateFormat: 'MM/DD/YYYY',
+      columns: { bookingDate: 'Date', amount: 'Amount' },
+    },
   },
   'oca-bsi__balance.csv': {
     account: { accountNumber: 'ODOO-SAMPLE' },
@@ -30,7 +37,13 @@ export const csvFixtureProfiles: Record<string, { profile: CsvProfileInput; acco
       currency: 'USD',
       dateFormat: 'MM/DD/YYYY',
       thousandsSeparator: ',',
-      columns: { bookingDate: 'Date', amount: 'Amount', remittanceInfo: ['Label'], counterpartyName: 'Partner Name', counterpartyAccount: 'Bank Account' },
+      columns: {
+        bookingDate: 'Date',
+        amount: 'Amount',
+        remittanceInfo: ['Label'],
+        counterpartyName: 'Partner Name',
+        counterpartyAccount: 'Bank Account',
+      },
     },
   },
   'oca-bsi__debit_credit.csv': {
@@ -70,7 +83,14 @@ export const csvFixtureProfiles: Record<string, { profile: CsvProfileInput; acco
       decimalSeparator: ',',
       thousandsSeparator: '.',
       currency: 'EUR',
-      columns: { account: 'Kontonummer', remittanceInfo: ['Text'], bookingDate: 'Datum', currency: 'Währung', debit: 'Soll', credit: 'Haben' },
+      columns: {
+        account: 'Kontonummer',
+        remittanceInfo: ['Text'],
+        bookingDate: 'Datum',
+        currency: 'Währung',
+        debit: 'Soll',
+        credit: 'Haben',
+      },
     },
   },
   'ofxst-dutch__ing_ok.csv': {
@@ -114,7 +134,13 @@ export const csvFixtureProfiles: Record<string, { profile: CsvProfileInput; acco
       currency: 'EUR',
       dateFormat: 'YYYY-MM-DD',
       skipWhen: { column: 'State', values: ['PENDING', 'DECLINED', 'REVERTED'] },
-      columns: { bookingDate: 'Completed Date', valueDate: 'Started Date', amount: 'Amount', currency: 'Currency', remittanceInfo: ['Description'] },
+      columns: {
+        bookingDate: 'Completed Date',
+        valueDate: 'Started Date',
+        amount: 'Amount',
+        currency: 'Currency',
+        remittanceInfo: ['Description'],
+      },
     },
   },
 };

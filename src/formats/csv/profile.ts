@@ -38,7 +38,11 @@ export const csvProfileSchema = z
         credit: csvColumnSchema.optional(),
         /** …or an unsigned amount with a credit/debit marker column. */
         creditDebit: z
-          .object({ column: csvColumnSchema, credit: z.array(z.string()).min(1), debit: z.array(z.string()).min(1) })
+          .object({
+            column: csvColumnSchema,
+            credit: z.array(z.string()).min(1),
+            debit: z.array(z.string()).min(1),
+          })
           .optional(),
         currency: csvColumnSchema.optional(),
         remittanceInfo: z.array(csvColumnSchema).optional(),

@@ -12,15 +12,50 @@ export interface TransactionInfo {
 }
 
 const DUTCH_KEYS = [
-  'TRTP', 'IBAN', 'BIC', 'NAME', 'REMI', 'EREF', 'ORDP', 'BENM', 'CSID', 'MARF', 'ADDR', 'PURP', 'ISDT', 'CDTRREFTP',
-  'CDTRREF', 'CNTP', 'RTRN', 'PREF', 'NRTX', 'ULTC', 'ULTD', 'ULTB', 'EXCH', 'OCMT', 'CHGS', 'SVCL', 'BUSP', 'ID', 'CD', 'ISSR', 'CUR', 'USTD', 'STRD',
+  'TRTP',
+  'IBAN',
+  'BIC',
+  'NAME',
+  'REMI',
+  'EREF',
+  'ORDP',
+  'BENM',
+  'CSID',
+  'MARF',
+  'ADDR',
+  'PURP',
+  'ISDT',
+  'CDTRREFTP',
+  'CDTRREF',
+  'CNTP',
+  'RTRN',
+  'PREF',
+  'NRTX',
+  'ULTC',
+  'ULTD',
+  'ULTB',
+  'EXCH',
+  'OCMT',
+  'CHGS',
+  'SVCL',
+  'BUSP',
+  'ID',
+  'CD',
+  'ISSR',
+  'CUR',
+  'USTD',
+  'STRD',
 ];
 const DUTCH = new RegExp(`/(${DUTCH_KEYS.join('|')})/`, 'g');
 const DUTCH_PROBE = new RegExp(`/(${DUTCH_KEYS.join('|')})/`);
 const RF = /\bRF\d{2}[0-9A-Z]{1,21}\b/;
 const SEPA_KEYS = /(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC|COAM|OAMT|PURP)\+/g;
 
-function toCounterparty(name: string | undefined, account: string | undefined, bic: string | undefined): Counterparty | undefined {
+function toCounterparty(
+  name: string | undefined,
+  account: string | undefined,
+  bic: string | undefined,
+): Counterparty | undefined {
   const out: Counterparty = {};
   if (name !== undefined && name.trim() !== '') out.name = name.trim();
   const acct = account?.replace(/\s+/g, '').toUpperCase();
@@ -126,7 +161,10 @@ export function readTransactionInfo(raw: string): TransactionInfo {
     .join(' ');
   const info: TransactionInfo = {};
   // Older ABN AMRO lines label their fields: "SEPA IDEAL  IBAN: NL… BIC: … NAAM: … OMSCHRIJVING: …".
-  const labelled = /^(SEPA [A-Z ]+?)\s{2,}.*\bIBAN:\s*(\S+)(?:\s+BIC:\s*(\S+))?.*?\bNAAM:\s*(.+?)(?=\s{2,}|\s+[A-Z.]{4,}:|$)(?:.*?\bOMSCHRIJVING:\s*(.+?)(?=\s+[A-Z.]{4,}:|$))?/.exec(text);
+  const labelled =
+    /^(SEPA [A-Z ]+?)\s{2,}.*\bIBAN:\s*(\S+)(?:\s+BIC:\s*(\S+))?.*?\bNAAM:\s*(.+?)(?=\s{2,}|\s+[A-Z.]{4,}:|$)(?:.*?\bOMSCHRIJVING:\s*(.+?)(?=\s+[A-Z.]{4,}:|$))?/.exec(
+      text,
+    );
   if (labelled !== null) {
     info.bookingText = labelled[1]!.trim();
     const counterparty = toCounterparty(labelled[4], labelled[2], labelled[3]);

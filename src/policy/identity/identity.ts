@@ -42,7 +42,9 @@ const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_0
 export function parseDuration(text: string, field = 'duration'): number {
   const m = DURATION.exec(text.trim());
   if (m === null || Number(m[1]) <= 0) {
-    throw new ValidationError(`${field} "${text}" is not a duration such as 90d, 12h or 30m`, [{ path: field, message: 'expected <number><s|m|h|d|w>' }]);
+    throw new ValidationError(`${field} "${text}" is not a duration such as 90d, 12h or 30m`, [
+      { path: field, message: 'expected <number><s|m|h|d|w>' },
+    ]);
   }
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }

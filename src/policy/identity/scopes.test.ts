@@ -30,14 +30,21 @@ describe('scopes', () => {
 describe('key rules', () => {
   const NOW = new Date(1_700_000_000_000);
   it('evaluates validity, expiry and revocation', () => {
-    const key = { createdAt: new Date(NOW.getTime() - 1000), expiresAt: new Date(NOW.getTime() + 1000), revokedAt: null };
+    const key = {
+      createdAt: new Date(NOW.getTime() - 1000),
+      expiresAt: new Date(NOW.getTime() + 1000),
+      revokedAt: null,
+    };
     assert.equal(evaluateKey(key, NOW), 'valid');
     assert.equal(evaluateKey(key, new Date(NOW.getTime() + 1000)), 'expired');
     assert.equal(evaluateKey({ ...key, revokedAt: NOW }, NOW), 'revoked');
   });
 
   it('keeps an old key for the overlap window but never beyond its own expiry', () => {
-    assert.equal(planRotationExpiry(new Date(NOW.getTime() + 10_000), NOW, 1000).getTime(), NOW.getTime() + 1000);
+    assert.equal(
+      planRotationExpiry(new Date(NOW.getTime() + 10_000), NOW, 1000).getTime(),
+      NOW.getTime() + 1000,
+    );
     assert.equal(planRotationExpiry(new Date(NOW.getTime() + 500), NOW, 1000).getTime(), NOW.getTime() + 500);
   });
 

@@ -10,12 +10,30 @@ import { readCamtEvents } from './parse.ts';
 
 /** Fixtures that must be rejected, with the code and the reason. */
 const REJECTED: Record<string, { code: string; reason: RegExp }> = {
-  'genkgo-camt__camt053.v2.wrong.xml': { code: ErrorCodes.STATEMENT_PARSE_FAILED, reason: /camt\.053 message holds no Stmt/ },
-  'ofxst-iso20022__unsupported.xml': { code: ErrorCodes.XML_NAMESPACE_UNSUPPORTED, reason: /unsupported namespace "urn:weird-namespace"/ },
-  'viafintech-camt__invalid_namespace.xml': { code: ErrorCodes.STATEMENT_PARSE_FAILED, reason: /Document holds no camt message/ },
-  'hbci4j__test-camt-parse-invalid.xml': { code: ErrorCodes.XML_NAMESPACE_UNSUPPORTED, reason: /unsupported namespace "urn:iso:std:iso:20022:tech:xsd:camt"/ },
-  'hbci4j__test-camt-parse-5200108-invalid-saldo.xml': { code: ErrorCodes.STATEMENT_PARSE_FAILED, reason: /"100\.0000000000005" has 13 decimals but EUR has 2/ },
-  'dvbern__invalid_camt_054_Beispiel_NotificationMissing.xml': { code: ErrorCodes.XML_NAMESPACE_UNSUPPORTED, reason: /Document has no namespace/ },
+  'genkgo-camt__camt053.v2.wrong.xml': {
+    code: ErrorCodes.STATEMENT_PARSE_FAILED,
+    reason: /camt\.053 message holds no Stmt/,
+  },
+  'ofxst-iso20022__unsupported.xml': {
+    code: ErrorCodes.XML_NAMESPACE_UNSUPPORTED,
+    reason: /unsupported namespace "urn:weird-namespace"/,
+  },
+  'viafintech-camt__invalid_namespace.xml': {
+    code: ErrorCodes.STATEMENT_PARSE_FAILED,
+    reason: /Document holds no camt message/,
+  },
+  'hbci4j__test-camt-parse-invalid.xml': {
+    code: ErrorCodes.XML_NAMESPACE_UNSUPPORTED,
+    reason: /unsupported namespace "urn:iso:std:iso:20022:tech:xsd:camt"/,
+  },
+  'hbci4j__test-camt-parse-5200108-invalid-saldo.xml': {
+    code: ErrorCodes.STATEMENT_PARSE_FAILED,
+    reason: /"100\.0000000000005" has 13 decimals but EUR has 2/,
+  },
+  'dvbern__invalid_camt_054_Beispiel_NotificationMissing.xml': {
+    code: ErrorCodes.XML_NAMESPACE_UNSUPPORTED,
+    reason: /Document has no namespace/,
+  },
 };
 
 /** Statements whose sample data do not balance (opening + booked ≠ closing): the check must say so. */
@@ -53,7 +71,10 @@ for (const kind of ['camt053', 'camt052', 'camt054']) {
             assert.ok(e instanceof StatementParseError);
             assert.equal(e.code, expected.code);
             assert.match(e.message, expected.reason);
-            assert.ok(e.location.line !== undefined && e.location.path !== undefined, 'the error names line and XML path');
+            assert.ok(
+              e.location.line !== undefined && e.location.path !== undefined,
+              'the error names line and XML path',
+            );
             return true;
           });
         });
@@ -64,7 +85,10 @@ for (const kind of ['camt053', 'camt052', 'camt054']) {
         assert.ok(statements.length > 0);
         const unbalanced: string[] = [];
         for (const s of statements) {
-          assert.equal(s.kind, kind === 'camt053' ? 'statement' : kind === 'camt052' ? 'report' : 'notification');
+          assert.equal(
+            s.kind,
+            kind === 'camt053' ? 'statement' : kind === 'camt052' ? 'report' : 'notification',
+          );
           assert.ok(s.account.iban !== undefined || s.account.accountNumber !== undefined);
           for (const line of s.lines) assert.match(line.bookingDate, /^\d{4}-\d{2}-\d{2}$/);
           const check = checkBalance(summarizeStatement(s));
@@ -82,7 +106,11 @@ for (const kind of ['camt053', 'camt052', 'camt054']) {
 
 describe('camt parser details', () => {
   it('reads batch entries with several TxDtls as one line with its transactions', async () => {
-    const [s] = await parse(readFileSync(`${fixtureDir('camt054')}dvbern__camt.054-ES_P_CH0309000000250090342_2016052723011813.xml`));
+    const [s] = await parse(
+      readFileSync(
+        `${fixtureDir('camt054')}dvbern__camt.054-ES_P_CH0309000000250090342_2016052723011813.xml`,
+      ),
+    );
     const line = s!.lines[0]!;
     assert.equal(line.transactions?.length, 8);
     const sum = line.transactions?.reduce((a, t) => a + (t.amount?.amount ?? 0n), 0n) ?? 0n;
@@ -97,14 +125,18 @@ describe('camt parser details', () => {
   });
 
   it('reads the instructed amount', async () => {
-    const [s] = await parse(readFileSync(`${fixtureDir('camt053')}viafintech-camt__053_valid_example_with_instdamt.xml`));
+    const [s] = await parse(
+      readFileSync(`${fixtureDir('camt053')}viafintech-camt__053_valid_example_with_instdamt.xml`),
+    );
     const line = s!.lines[0]!;
     assert.equal(formatMoney(line.instructedAmount!), '4500.00');
     assert.equal(line.instructedAmount!.currency, 'CHF');
   });
 
   it('keeps DBIT entries negative and CRDT positive, exactly', async () => {
-    const [s] = await parse(readFileSync(`${fixtureDir('camt053')}viafintech-camt__053_valid_example_with_debit.xml`));
+    const [s] = await parse(
+      readFileSync(`${fixtureDir('camt053')}viafintech-camt__053_valid_example_with_debit.xml`),
+    );
     assert.ok(s!.lines.some((l) => l.amount.amount < 0n));
     assert.equal(formatMoney(s!.openingBalance!.amount), '-33.06');
   });
@@ -120,8 +152,10 @@ describe('camt parser details', () => {
 
 describe('hostile camt input', () => {
   const head = '<?xml version="1.0"?>\n';
-  const doc = (body: string) => `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt><Id>S1</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>${body}</Stmt></BkToCstmrStmt></Document>`;
-  const entry = (amount: string) => `<Ntry><Amt Ccy="EUR">${amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2024-01-02</Dt></BookgDt></Ntry>`;
+  const doc = (body: string) =>
+    `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt><Id>S1</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>${body}</Stmt></BkToCstmrStmt></Document>`;
+  const entry = (amount: string) =>
+    `<Ntry><Amt Ccy="EUR">${amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2024-01-02</Dt></BookgDt></Ntry>`;
 
   it('rejects a billion-laughs DOCTYPE before expanding anything', async () => {
     const laughs = `${head}<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>\n${doc('<AddtlStmtInf>&lol3;</AddtlStmtInf>')}`;
@@ -162,11 +196,14 @@ describe('hostile camt input', () => {
   });
 
   it('rejects input over the size limit', async () => {
-    await assert.rejects(collectStatements(readCamtEvents(`${head}${doc(entry('1.00'))}`, { maxBytes: 100 })), (e: unknown) => {
-      assert.ok(e instanceof StatementParseError);
-      assert.equal(e.code, ErrorCodes.FILE_TOO_LARGE);
-      return true;
-    });
+    await assert.rejects(
+      collectStatements(readCamtEvents(`${head}${doc(entry('1.00'))}`, { maxBytes: 100 })),
+      (e: unknown) => {
+        assert.ok(e instanceof StatementParseError);
+        assert.equal(e.code, ErrorCodes.FILE_TOO_LARGE);
+        return true;
+      },
+    );
   });
 });
 

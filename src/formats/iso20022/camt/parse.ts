@@ -28,7 +28,12 @@ const CONTAINERS: Record<string, { kind: StatementHead['kind']; child: string; m
   BkToCstmrDbtCdtNtfctn: { kind: 'notification', child: 'Ntfctn', message: 'camt.054' },
 };
 
-const STATUS: Record<string, StatementLine['status']> = { BOOK: 'booked', PDNG: 'pending', INFO: 'info', FUTR: 'pending' };
+const STATUS: Record<string, StatementLine['status']> = {
+  BOOK: 'booked',
+  PDNG: 'pending',
+  INFO: 'info',
+  FUTR: 'pending',
+};
 
 interface AmountText {
   value: string;
@@ -126,25 +131,78 @@ function buildRoutes(kind: RouteNode['kind'], keys: readonly string[]): RouteNod
 }
 
 const PARTY_KEYS = [
-  ...['Dbtr', 'Cdtr', 'UltmtDbtr', 'UltmtCdtr'].flatMap((p) => [`RltdPties/${p}/Nm`, `RltdPties/${p}/Pty/Nm`]),
+  ...['Dbtr', 'Cdtr', 'UltmtDbtr', 'UltmtCdtr'].flatMap((p) => [
+    `RltdPties/${p}/Nm`,
+    `RltdPties/${p}/Pty/Nm`,
+  ]),
   ...['DbtrAcct', 'CdtrAcct'].flatMap((a) => [`RltdPties/${a}/Id/IBAN`, `RltdPties/${a}/Id/Othr/Id`]),
-  ...['DbtrAgt', 'CdtrAgt'].flatMap((g) => [`RltdAgts/${g}/FinInstnId/BIC`, `RltdAgts/${g}/FinInstnId/BICFI`]),
+  ...['DbtrAgt', 'CdtrAgt'].flatMap((g) => [
+    `RltdAgts/${g}/FinInstnId/BIC`,
+    `RltdAgts/${g}/FinInstnId/BICFI`,
+  ]),
 ];
 const STMT_ROUTES = buildRoutes('stmt', [
-  'Id', 'ElctrncSeqNb', 'LglSeqNb', 'CreDtTm', 'Acct/Id/IBAN', 'Acct/Id/Othr/Id', 'Acct/Id/PrtryAcct/Id', 'Acct/Id/BBAN', 'Acct/Ccy',
-  'Acct/Nm', 'Acct/Ownr/Nm', 'Acct/Svcr/FinInstnId/BIC', 'Acct/Svcr/FinInstnId/BICFI',
+  'Id',
+  'ElctrncSeqNb',
+  'LglSeqNb',
+  'CreDtTm',
+  'Acct/Id/IBAN',
+  'Acct/Id/Othr/Id',
+  'Acct/Id/PrtryAcct/Id',
+  'Acct/Id/BBAN',
+  'Acct/Ccy',
+  'Acct/Nm',
+  'Acct/Ownr/Nm',
+  'Acct/Svcr/FinInstnId/BIC',
+  'Acct/Svcr/FinInstnId/BICFI',
 ]);
-const BAL_ROUTES = buildRoutes('bal', ['Tp/CdOrPrtry/Cd', 'Tp/CdOrPrtry/Prtry', 'Amt', 'CdtDbtInd', 'Dt/Dt', 'Dt/DtTm']);
+const BAL_ROUTES = buildRoutes('bal', [
+  'Tp/CdOrPrtry/Cd',
+  'Tp/CdOrPrtry/Prtry',
+  'Amt',
+  'CdtDbtInd',
+  'Dt/Dt',
+  'Dt/DtTm',
+]);
 const ENTRY_ROUTES = buildRoutes('entry', [
-  'Amt', 'CdtDbtInd', 'Sts', 'Sts/Cd', 'Sts/Prtry', 'BookgDt/Dt', 'BookgDt/DtTm', 'ValDt/Dt', 'ValDt/DtTm', 'NtryRef', 'AcctSvcrRef',
-  'BkTxCd/Domn/Cd', 'BkTxCd/Domn/Fmly/Cd', 'BkTxCd/Domn/Fmly/SubFmlyCd', 'BkTxCd/Prtry/Cd', 'Chrgs/Amt', 'Chrgs/TtlChrgsAndTaxAmt',
-  'Chrgs/Rcrd/Amt', 'AmtDtls/InstdAmt/Amt', 'AmtDtls/InstdAmt/CcyXchg/XchgRate', 'AmtDtls/TxAmt/CcyXchg/XchgRate', 'AddtlNtryInf',
+  'Amt',
+  'CdtDbtInd',
+  'Sts',
+  'Sts/Cd',
+  'Sts/Prtry',
+  'BookgDt/Dt',
+  'BookgDt/DtTm',
+  'ValDt/Dt',
+  'ValDt/DtTm',
+  'NtryRef',
+  'AcctSvcrRef',
+  'BkTxCd/Domn/Cd',
+  'BkTxCd/Domn/Fmly/Cd',
+  'BkTxCd/Domn/Fmly/SubFmlyCd',
+  'BkTxCd/Prtry/Cd',
+  'Chrgs/Amt',
+  'Chrgs/TtlChrgsAndTaxAmt',
+  'Chrgs/Rcrd/Amt',
+  'AmtDtls/InstdAmt/Amt',
+  'AmtDtls/InstdAmt/CcyXchg/XchgRate',
+  'AmtDtls/TxAmt/CcyXchg/XchgRate',
+  'AddtlNtryInf',
 ]);
 // TxDtls hangs under NtryDtls, a keyless step on the way into the transaction context.
 ENTRY_ROUTES.children.set('NtryDtls', { children: new Map(), kind: 'entry' });
 const TX_ROUTES = buildRoutes('tx', [
-  'Refs/EndToEndId', 'Refs/InstrId', 'Refs/AcctSvcrRef', 'Amt', 'AmtDtls/TxAmt/Amt', 'CdtDbtInd', 'AmtDtls/InstdAmt/Amt',
-  'AmtDtls/InstdAmt/CcyXchg/XchgRate', 'AmtDtls/TxAmt/CcyXchg/XchgRate', 'RmtInf/Ustrd', 'RmtInf/Strd/CdtrRefInf/Ref', 'AddtlTxInf',
+  'Refs/EndToEndId',
+  'Refs/InstrId',
+  'Refs/AcctSvcrRef',
+  'Amt',
+  'AmtDtls/TxAmt/Amt',
+  'CdtDbtInd',
+  'AmtDtls/InstdAmt/Amt',
+  'AmtDtls/InstdAmt/CcyXchg/XchgRate',
+  'AmtDtls/TxAmt/CcyXchg/XchgRate',
+  'RmtInf/Ustrd',
+  'RmtInf/Strd/CdtrRefInf/Ref',
+  'AddtlTxInf',
   ...PARTY_KEYS,
 ]);
 const GRP_ROUTES = buildRoutes('grp', ['MsgId', 'CreDtTm']);
@@ -211,7 +269,10 @@ function setIf<T extends object, K extends keyof T>(target: T, key: K, value: T[
 }
 
 /** Streams canonical statement events out of a camt.052/053/054 file. */
-export async function* readCamtEvents(input: StatementInput, options: ParseOptions = {}): AsyncGenerator<StatementEvent> {
+export async function* readCamtEvents(
+  input: StatementInput,
+  options: ParseOptions = {},
+): AsyncGenerator<StatementEvent> {
   // saxes' own line tracking costs a third of its speed; lines are counted per chunk instead.
   const parser = new SaxesParser({ position: false });
   let chunk = '';
@@ -270,7 +331,8 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
 
   const headOf = (s: StatementDraft): StatementHead => {
     const currency = s.currency ?? s.balances[0]?.amount.currency;
-    if (currency === undefined) fail('the account has no currency (no Acct/Ccy and no balance to take it from)');
+    if (currency === undefined)
+      fail('the account has no currency (no Acct/Ccy and no balance to take it from)');
     const account: StatementHead['account'] = { currency: currency! };
     const iban = s.iban?.replace(/\s+/g, '').toUpperCase();
     if (iban !== undefined && isIban(iban)) account.iban = iban as StatementHead['account']['iban'];
@@ -316,7 +378,8 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
   const finishEntry = (e: EntryDraft, s: StatementDraft): void => {
     if (e.amount === undefined) fail('the entry has no Amt');
     const negative = e.creditDebit === 'DBIT';
-    if (e.creditDebit !== 'DBIT' && e.creditDebit !== 'CRDT') fail(`the entry's CdtDbtInd is "${e.creditDebit ?? ''}", expected CRDT or DBIT`);
+    if (e.creditDebit !== 'DBIT' && e.creditDebit !== 'CRDT')
+      fail(`the entry's CdtDbtInd is "${e.creditDebit ?? ''}", expected CRDT or DBIT`);
     const amount = toMoney(e.amount!, negative);
     const status = STATUS[e.status ?? ''];
     if (status === undefined) fail(`unknown entry status "${e.status ?? ''}" (expected BOOK, PDNG or INFO)`);
@@ -324,18 +387,24 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
     // created the message is then the best booking date there is.
     const created = s.createdAt ?? groupCreatedAt;
     const bookingDate = e.bookingDate ?? e.valueDate ?? (created === undefined ? undefined : toDate(created));
-    if (bookingDate === undefined) fail('the entry has no booking date (BookgDt), no value date (ValDt) and the message no creation time');
+    if (bookingDate === undefined)
+      fail('the entry has no booking date (BookgDt), no value date (ValDt) and the message no creation time');
     if (s.currency === undefined && s.balances.length === 0) s.currency = amount.currency;
     startStatement(s);
     const line: StatementLine = {
-      entryRef: e.accountServicerRef ?? e.entryRef ?? (e.txs.length === 1 ? e.txs[0]!.accountServicerRef : undefined) ?? `${s.id ?? statementsSeen}/${s.entries}`,
+      entryRef:
+        e.accountServicerRef ??
+        e.entryRef ??
+        (e.txs.length === 1 ? e.txs[0]!.accountServicerRef : undefined) ??
+        `${s.id ?? statementsSeen}/${s.entries}`,
       status: status!,
       bookingDate: bookingDate!,
       amount,
     };
     setIf(line, 'valueDate', e.valueDate);
     setIf(line, 'accountServicerRef', e.accountServicerRef);
-    if (e.domain !== undefined) line.bankTransactionCode = [e.domain, e.family, e.subFamily].filter((x) => x !== undefined).join('/');
+    if (e.domain !== undefined)
+      line.bankTransactionCode = [e.domain, e.family, e.subFamily].filter((x) => x !== undefined).join('/');
     else setIf(line, 'bankTransactionCode', e.proprietaryCode);
     if (e.charges !== undefined) line.charges = toMoney(e.charges, false);
     else if (e.chargesCurrency !== undefined) line.charges = money(e.chargesSum, e.chargesCurrency);
@@ -379,7 +448,10 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
 
   const onParty = (r: string, t: TxDraft, value: string): boolean => {
     // v2–v7 put the name at Dbtr/Nm, v8+ at Dbtr/Pty/Nm; agents moved from BIC to BICFI in v4.
-    const m = /^RltdPties\/(Dbtr|Cdtr|UltmtDbtr|UltmtCdtr)(?:\/Pty)?\/Nm$|^RltdPties\/(DbtrAcct|CdtrAcct)\/Id\/(IBAN|Othr\/Id)$|^RltdAgts\/(DbtrAgt|CdtrAgt)\/FinInstnId\/(BIC|BICFI)$/.exec(r);
+    const m =
+      /^RltdPties\/(Dbtr|Cdtr|UltmtDbtr|UltmtCdtr)(?:\/Pty)?\/Nm$|^RltdPties\/(DbtrAcct|CdtrAcct)\/Id\/(IBAN|Othr\/Id)$|^RltdAgts\/(DbtrAgt|CdtrAgt)\/FinInstnId\/(BIC|BICFI)$/.exec(
+        r,
+      );
     if (m === null) return false;
     if (m[1] === 'Dbtr') t.debtor.name = value;
     else if (m[1] === 'Cdtr') t.creditor.name = value;
@@ -560,11 +632,16 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
   };
 
   parser.on('doctype', () => {
-    fail('a DOCTYPE is not allowed in a bank file (entity expansion and external entities are refused)', ErrorCodes.XML_DOCTYPE_FORBIDDEN);
+    fail(
+      'a DOCTYPE is not allowed in a bank file (entity expansion and external entities are refused)',
+      ErrorCodes.XML_DOCTYPE_FORBIDDEN,
+    );
   });
 
   parser.on('error', (e) => {
-    throw new StatementParseError(`malformed XML: ${e.message.replace(/^[^:]*:\d+:\d+: /, '')}`, here(), { cause: e });
+    throw new StatementParseError(`malformed XML: ${e.message.replace(/^[^:]*:\d+:\d+: /, '')}`, here(), {
+      cause: e,
+    });
   });
 
   parser.on('text', (t) => {
@@ -579,7 +656,10 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
     const parent = routes[depth - 2];
     let node: RouteNode | undefined;
     if (parent !== undefined) {
-      node = parent.kind === 'entry' && depth === 6 && name === 'TxDtls' && names[4] === 'NtryDtls' ? TX_ROUTES : parent.children.get(name);
+      node =
+        parent.kind === 'entry' && depth === 6 && name === 'TxDtls' && names[4] === 'NtryDtls'
+          ? TX_ROUTES
+          : parent.children.get(name);
       if (node === TX_ROUTES) {
         tx = newTx();
         entry!.txs.push(tx);
@@ -594,7 +674,9 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
       const m = ns === undefined ? null : NAMESPACE.exec(ns);
       if (m === null) {
         fail(
-          ns === undefined ? 'the Document has no namespace; expected urn:iso:std:iso:20022:tech:xsd:camt.05x.001.nn' : `unsupported namespace "${ns}"; expected urn:iso:std:iso:20022:tech:xsd:camt.052/053/054.001.nn`,
+          ns === undefined
+            ? 'the Document has no namespace; expected urn:iso:std:iso:20022:tech:xsd:camt.05x.001.nn'
+            : `unsupported namespace "${ns}"; expected urn:iso:std:iso:20022:tech:xsd:camt.052/053/054.001.nn`,
           ErrorCodes.XML_NAMESPACE_UNSUPPORTED,
         );
       }
@@ -602,8 +684,12 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
     } else if (depth === 2) {
       // camt.05x.001.01 suffixes the message element with its version (BkToCstmrAcctRptV01).
       const c = CONTAINERS[name.replace(/V\d{2}$/, '')];
-      if (c === undefined) fail(`unexpected <${name}> under Document; expected BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn`);
-      if (!format!.startsWith(c!.message)) fail(`<${name}> (a ${c!.message} message) in a ${format} namespace`);
+      if (c === undefined)
+        fail(
+          `unexpected <${name}> under Document; expected BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn`,
+        );
+      if (!format!.startsWith(c!.message))
+        fail(`<${name}> (a ${c!.message} message) in a ${format} namespace`);
       container = c;
     } else if (depth === 3 && name === container!.child) {
       statementsSeen++;
@@ -625,7 +711,8 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
     }
     routes.push(node);
     capturing = node?.key !== undefined;
-    if (capturing && (name === 'Amt' || name === 'TtlChrgsAndTaxAmt')) pendingAmountCurrency = (tag.attributes as Record<string, string>).Ccy;
+    if (capturing && (name === 'Amt' || name === 'TtlChrgsAndTaxAmt'))
+      pendingAmountCurrency = (tag.attributes as Record<string, string>).Ccy;
   });
 
   parser.on('closetag', () => {
@@ -665,7 +752,11 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
         const created = stmt!.createdAt ?? groupCreatedAt;
         const date = b.date ?? (created === undefined ? undefined : toDate(created));
         if (date === undefined) fail('the balance has no date (Dt) and the message no creation time');
-        stmt!.balances.push({ type: b.type ?? 'UNKNOWN', amount: toMoney(b.amount!, b.creditDebit === 'DBIT'), date: date! });
+        stmt!.balances.push({
+          type: b.type ?? 'UNKNOWN',
+          amount: toMoney(b.amount!, b.creditDebit === 'DBIT'),
+          date: date!,
+        });
         bal = undefined;
       } else if (node === STMT_ROUTES) {
         startStatement(stmt!);
@@ -689,8 +780,14 @@ export async function* readCamtEvents(input: StatementInput, options: ParseOptio
   const decode = (bytes: Uint8Array): string => {
     if (decoder === undefined) {
       // The XML declaration names the encoding; banks use UTF-8, a few still ISO-8859-1.
-      const declared = /^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9_.-]+)["']/.exec(new TextDecoder('latin1').decode(bytes.subarray(0, 200)))?.[1]?.toLowerCase();
-      decoder = new TextDecoder(declared !== undefined && /^(iso-8859-1|iso-8859-15|latin1|windows-1252|cp1252)$/.test(declared) ? 'windows-1252' : 'utf-8');
+      const declared = /^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9_.-]+)["']/
+        .exec(new TextDecoder('latin1').decode(bytes.subarray(0, 200)))?.[1]
+        ?.toLowerCase();
+      decoder = new TextDecoder(
+        declared !== undefined && /^(iso-8859-1|iso-8859-15|latin1|windows-1252|cp1252)$/.test(declared)
+          ? 'windows-1252'
+          : 'utf-8',
+      );
     }
     return decoder.decode(bytes, { stream: true });
   };
