@@ -123,14 +123,12 @@ export const identityRoutes: RouteModule = async (app, services) => {
             : parseDuration(request.body.expiresIn, 'expiresIn'),
         actor: caller.identityId,
       });
-      return reply
-        .status(201)
-        .send({
-          identity: toIdentityDto(identity),
-          apiKey: key.apiKey,
-          keyId: key.keyId,
-          expiresAt: key.expiresAt.toISOString(),
-        });
+      return reply.status(201).send({
+        identity: toIdentityDto(identity),
+        apiKey: key.apiKey,
+        keyId: key.keyId,
+        expiresAt: key.expiresAt.toISOString(),
+      });
     },
   );
 };
