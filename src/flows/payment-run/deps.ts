@@ -2,29 +2,11 @@
 import type { Clock, IdGenerator, VendorPayables } from '../../domain/index.ts';
 import type { Pain001Version } from '../../formats/iso20022/pain001/index.ts';
 import type { ApprovalPolicy } from '../../policy/approval/index.ts';
-import type { Db, Tx } from '../../store/index.ts';
+import type { Db } from '../../store/index.ts';
+import type { AuditFn, PublishFn } from '../shared/index.ts';
 import type { PaymentFileChannel } from './outbox-folder.ts';
 
-/** Publishes an event inside a transaction (the outbox). */
-export type PublishFn = (
-  tx: Tx,
-  event: { type: string; data: unknown; subject?: string; correlationId?: string; id?: string },
-) => Promise<unknown>;
-
-/** Appends an audit record inside a transaction. */
-export type AuditFn = (
-  tx: Tx,
-  entry: {
-    actor: string;
-    action: string;
-    resourceType: string;
-    resourceId?: string;
-    before?: unknown;
-    after?: unknown;
-    correlationId?: string;
-    details?: Record<string, unknown>;
-  },
-) => Promise<unknown>;
+export type { AuditFn, PublishFn } from '../shared/index.ts';
 
 /** A bank account orders are paid from (from kontor.yaml). */
 export interface PaymentRunAccount {

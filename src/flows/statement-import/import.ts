@@ -23,27 +23,11 @@ import {
   type StatementSummary,
 } from '../../formats/index.ts';
 import type { Db, Tx } from '../../store/index.ts';
+import type { AuditFn, PublishFn } from '../shared/index.ts';
 import { resolveAccount, type ImportAccount, type ImportEntity } from './accounts.ts';
 import { assignEntryKeys } from './entry-key.ts';
 
-/** Publishes an event inside a transaction (the outbox). */
-export type PublishFn = (
-  tx: Tx,
-  event: { type: string; data: unknown; subject?: string; correlationId?: string; id?: string },
-) => Promise<unknown>;
-/** Appends an audit record inside a transaction. */
-export type AuditFn = (
-  tx: Tx,
-  entry: {
-    actor: string;
-    action: string;
-    resourceType: string;
-    resourceId?: string;
-    after?: unknown;
-    correlationId?: string;
-    details?: Record<string, unknown>;
-  },
-) => Promise<unknown>;
+export type { AuditFn, PublishFn } from '../shared/index.ts';
 
 export interface StatementImportDeps {
   db: Db;

@@ -1,6 +1,7 @@
 /** What the reconciliation flow gets injected: the store, the ledger port, configuration, clock, outbox and audit. */
 import type { Clock, ReconciliationLedger } from '../../../domain/index.ts';
-import type { Db, Tx } from '../../../store/index.ts';
+import type { Db } from '../../../store/index.ts';
+import type { AuditFn, PublishFn } from '../../shared/index.ts';
 import type { ReconciliationRules } from '../rules.ts';
 
 /** The part of a configured bank account the flow needs. */
@@ -17,26 +18,9 @@ export interface ReconciliationEntity {
   odooCompanyId?: number | undefined;
 }
 
-/** Appends an event to the outbox inside a transaction. */
-export type ReconciliationPublishFn = (
-  tx: Tx,
-  event: { type: string; data: unknown; subject?: string; correlationId?: string; id?: string },
-) => Promise<unknown>;
-
-/** Appends an audit record inside a transaction. */
-export type ReconciliationAuditFn = (
-  tx: Tx,
-  entry: {
-    actor: string;
-    action: string;
-    resourceType: string;
-    resourceId?: string;
-    before?: unknown;
-    after?: unknown;
-    correlationId?: string;
-    details?: Record<string, unknown>;
-  },
-) => Promise<unknown>;
+/** The outbox and audit functions, as every flow gets them. */
+export type ReconciliationPublishFn = PublishFn;
+export type ReconciliationAuditFn = AuditFn;
 
 /** Everything the flow needs, injected by main.ts (or a test). */
 export interface ReconciliationDeps {

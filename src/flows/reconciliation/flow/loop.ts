@@ -1,8 +1,8 @@
 /**
  * The reconciliation loop: runs {@link reconcilePending} when woken (a statement was posted) and
- * every `intervalMs` for Odoo retries, backing off while Odoo fails. It runs outside any database
- * transaction, so a slow Odoo never holds a database lock or a consumer's transaction.
+ * every `intervalMs` for Odoo retries, backing off while Odoo fails.
  */
+import { startWakeLoop, type WakeLoop } from '../../shared/index.ts';
 import type { ReconciliationDeps } from './deps.ts';
 import { reconcilePending } from './reconcile-statement.ts';
 
@@ -15,63 +15,24 @@ export interface ReconciliationLoopOptions {
   onError?(error: unknown, retryInMs: number): void;
 }
 
-export interface ReconciliationLoop {
-  /** Asks for a run soon (coalesced). */
-  wake(): void;
-  /** Resolves after the current run, when stopped. */
-  stop(): Promise<void>;
-}
+export type ReconciliationLoop = WakeLoop;
 
 /** Starts the loop; the first run happens at once (resuming after a restart). */
 export function startReconciliationLoop(
   deps: ReconciliationDeps,
   options: ReconciliationLoopOptions = {},
 ): ReconciliationLoop {
-  const interval = options.intervalMs ?? 60_000;
-  const maxBackoff = options.maxBackoffMs ?? 300_000;
-  const backoff = (n: number) => Math.min(maxBackoff, 1000 * 2 ** Math.min(n, 16));
-  let stopped = false;
-  let woken = true;
-  let release: (() => void) | undefined;
-  let failures = 0;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms);
-      t.unref();
-      function done() {
-        clearTimeout(t);
-        release = undefined;
-        resolve();
-      }
-      release = done;
-    });
-
-  const run = (async () => {
-    while (!stopped) {
-      if (!woken) await sleep(failures === 0 ? interval : backoff(failures));
-      if (stopped) break;
-      woken = false;
-      try {
-        const result = await reconcilePending(deps);
-        failures = result.failedInOdoo > 0 ? failures + 1 : 0;
-        options.onResult?.(result);
-      } catch (e) {
-        failures++;
-        options.onError?.(e, backoff(failures));
-      }
-    }
-  })();
-
-  return {
-    wake() {
-      woken = true;
-      if (failures === 0) release?.();
+  return startWakeLoop(
+    async () => {
+      const result = await reconcilePending(deps);
+      options.onResult?.(result);
+      // Lines Odoo refused are retried later: back off as for an outage.
+      return { failed: result.failedInOdoo > 0 };
     },
-    async stop() {
-      stopped = true;
-      release?.();
-      await run;
+    {
+      intervalMs: options.intervalMs ?? 60_000,
+      ...(options.maxBackoffMs === undefined ? {} : { maxBackoffMs: options.maxBackoffMs }),
+      onError: (error, retryInMs) => options.onError?.(error, retryInMs),
     },
-  };
+  );
 }
