@@ -84,6 +84,13 @@ export async function startKontor(options: StartOptions): Promise<RunningKontor>
   const secrets = loadSecrets(config.secretsFile, env);
   const databaseUrl = secrets.KONTOR_DATABASE_URL;
   const dataDir = env.KONTOR_DATA_DIR || config.dataDir;
+  const odooUrl = secrets.ODOO_URL || config.odoo.url;
+  logger.info(
+    { version: VERSION, odoo: odooUrl || 'sandbox' },
+    odooUrl
+      ? `starting Kontor ${VERSION} against Odoo at ${odooUrl}`
+      : `starting Kontor ${VERSION} with the built-in sandbox Odoo (no ODOO_URL configured; demo data in memory)`,
+  );
 
   const { db, applied } = await openStore({ databaseUrl, dataDir });
   const stack: (() => Promise<void>)[] = [() => db.close()];
