@@ -194,7 +194,7 @@ describe('a hub killed while posting resumes and posts each line exactly once', 
       const configFile = join(dir, 'kontor.yaml');
       writeFileSync(
         configFile,
-        `entities:\n  - {id: demo, name: Demo, country: DE, baseCurrency: EUR, odooCompanyId: 1}\nbankAccounts:\n  - {id: demo-eur, entity: demo, iban: ${IBAN}, currency: EUR, odooJournal: BNK1}\nodoo:\n  batchSize: 10\n  requestsPerSecond: 20\n  burst: 1\n`,
+        `entities:\n  - {id: demo, name: Demo, country: DE, baseCurrency: EUR, odooCompanyId: 1}\nbankAccounts:\n  - {id: demo-eur, entity: demo, iban: ${IBAN}, currency: EUR, odooJournal: BNK1}\nodoo:\n  batchSize: 10\n  requestsPerSecond: 3\n  burst: 1\n`,
       );
       const file = join(dir, 'big.xml');
       writeFileSync(file, makeCamt({ iban: IBAN, statementId: 'CRASH-1', entries: entries(total, 'CR') }));
@@ -209,7 +209,8 @@ describe('a hub killed while posting resumes and posts each line exactly once', 
       };
       const baseline = await journalLines(odoo);
 
-      // Store only, then let a hub post: kill it once some, but not all, lines are in Odoo.
+      // Store only, then let a hub post: kill it once some, but not all, lines are in Odoo. The
+      // throttle (3 calls/s, two calls per batch of 10) keeps posting slow enough to be caught mid-way.
       const imported = spawnKontor(['import', '--no-post', file], env, dir);
       assert.equal(await imported.exited, 0, imported.stderr());
       const hub = spawnKontor(['start'], env, dir);
