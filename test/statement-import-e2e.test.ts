@@ -214,7 +214,7 @@ describe('a hub killed while posting resumes and posts each line exactly once', 
       const imported = spawnKontor(['import', '--no-post', file], env, dir);
       assert.equal(await imported.exited, 0, imported.stderr());
       const hub = spawnKontor(['start'], env, dir);
-      await waitForUrl(hub);
+      // Watch Odoo, not the hub's URL: posting starts before the hub listens.
       await waitFor(
         'the first batches to reach Odoo',
         async () => (await journalLines(odoo)) - baseline >= 20,
