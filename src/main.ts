@@ -137,10 +137,17 @@ export async function startKontor(options: StartOptions): Promise<RunningKontor>
       logger,
       odoo: odoo.client,
       bus,
-      inboxes: options.listen !== false,
+      background: options.listen !== false,
     });
     stack.push(() => statements.stop());
-    const reconciliation = await wireReconciliation({ db, config, logger, odoo: odoo.client, bus });
+    const reconciliation = await wireReconciliation({
+      db,
+      config,
+      logger,
+      odoo: odoo.client,
+      bus,
+      background: options.listen !== false,
+    });
     stack.push(() => reconciliation.stop());
     const paymentOrders = wirePaymentRun({ db, config, odoo: odoo.client, dataDir, env });
 
@@ -247,7 +254,8 @@ async function wireStatements(input: {
   logger: Logger;
   odoo: OdooClient;
   bus: Awaited<ReturnType<typeof startEventBus>>;
-  inboxes: boolean;
+  /** Run the posting loop, its consumer and the inbox folders (the hub); a CLI command runs none of them. */
+  background: boolean;
 }): Promise<{ services: NonNullable<ApiServices['statements']>; stop(): Promise<void> }> {
   const { db, config, logger } = input;
   const maxBytes = 200 * 1024 * 1024;
@@ -274,6 +282,12 @@ async function wireStatements(input: {
     audit,
     batchSize: config.odoo.batchSize,
   };
+  if (!input.background) {
+    return {
+      services: statementServices(importDeps, postingDeps, maxBytes, db),
+      stop: async () => undefined,
+    };
+  }
   const loop = startPostingLoop(postingDeps, {
     onResult: (r) => {
       if (r.posted + r.failed > 0)
@@ -291,7 +305,7 @@ async function wireStatements(input: {
     types: ['kontor.bank.statement.received.v1'],
     handle: async () => loop.wake(),
   });
-  const inboxes = input.inboxes
+  const inboxes = input.background
     ? accounts
         .filter((a) => a.inbox !== undefined)
         .map((a) =>
@@ -313,14 +327,7 @@ async function wireStatements(input: {
         )
     : [];
   return {
-    services: {
-      maxBytes,
-      importFile: (i) => importStatementFile(importDeps, i),
-      list: (o) => listImports(db, o),
-      get: (id) => getImport(db, id),
-      backlog: () => readPostingBacklog(db),
-      postPending: () => postPendingLines(postingDeps),
-    },
+    services: statementServices(importDeps, postingDeps, maxBytes, db),
     async stop() {
       for (const inbox of inboxes) await inbox.close();
       await consumer.stop();
@@ -385,6 +392,23 @@ function wirePaymentRun(input: {
   };
 }
 
+/** The statement-import functions the API and the CLI call. */
+function statementServices(
+  importDeps: StatementImportDeps,
+  postingDeps: StatementPostingDeps,
+  maxBytes: number,
+  db: Db,
+): NonNullable<ApiServices['statements']> {
+  return {
+    maxBytes,
+    importFile: (i) => importStatementFile(importDeps, i),
+    list: (o) => listImports(db, o),
+    get: (id) => getImport(db, id),
+    backlog: () => readPostingBacklog(db),
+    postPending: () => postPendingLines(postingDeps),
+  };
+}
+
 /** Wires reconciliation: the Odoo ledger adapter, the loop woken by posted statements, and the API's services. */
 async function wireReconciliation(input: {
   db: Db;
@@ -392,6 +416,8 @@ async function wireReconciliation(input: {
   logger: Logger;
   odoo: OdooClient;
   bus: Awaited<ReturnType<typeof startEventBus>>;
+  /** Run the loop and its consumer (the hub); a CLI command runs neither. */
+  background: boolean;
 }): Promise<{ services: NonNullable<ApiServices['reconciliation']>; stop(): Promise<void> }> {
   const { db, config, logger } = input;
   const deps: ReconciliationDeps = {
@@ -404,6 +430,7 @@ async function wireReconciliation(input: {
     audit: (tx, entry) => recordAudit(tx, entry),
     clock: systemClock,
   };
+  if (!input.background) return { services: createReconciliationServices(deps), stop: async () => undefined };
   const loop = startReconciliationLoop(deps, {
     onResult: (r) => {
       if (r.autoMatched + r.proposed + r.exceptions + r.failedInOdoo > 0)

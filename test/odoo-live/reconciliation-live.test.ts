@@ -131,8 +131,10 @@ if (ODOO_URL && ODOO_DB && ODOO_USER && (ODOO_API_KEY || ODOO_PASSWORD)) {
           source: 'api',
           actor: 'live-test',
         });
-        // The hub's own loops post and reconcile (a second, concurrent postPending would race the posting loop).
+        // A hub built without listening runs no background loops: post and reconcile explicitly.
         const statementId = summary.statements[0]!.id;
+        await kontor.services.statements!.postPending();
+        await kontor.services.reconciliation!.reconcileStatement(statementId);
         const rowOf = async () =>
           (
             await kontor.db.query<{
