@@ -1,6 +1,6 @@
 /** Reads the audit log: filtered pages for the API, and a time range as JSONL for auditors. */
 import type { Queryable } from '../store/index.ts';
-import { AUDIT_COLUMNS, toAuditRecord, type AuditRecord, type AuditRow } from './record.ts';
+import { AUDIT_COLUMNS, hashedFields, toAuditRecord, type AuditRecord, type AuditRow } from './record.ts';
 
 export interface AuditFilter {
   actor?: string | undefined;
@@ -50,20 +50,7 @@ export async function listAuditRecords(
 
 /** The JSON form of a record (seq as a string, time as ISO 8601). */
 export function auditRecordToJson(r: AuditRecord): Record<string, unknown> {
-  return {
-    seq: r.seq.toString(),
-    time: r.time.toISOString(),
-    actor: r.actor,
-    action: r.action,
-    resourceType: r.resourceType,
-    resourceId: r.resourceId,
-    beforeDigest: r.beforeDigest,
-    afterDigest: r.afterDigest,
-    correlationId: r.correlationId,
-    details: r.details,
-    prevHash: r.prevHash,
-    hash: r.hash,
-  };
+  return { ...hashedFields(r), hash: r.hash };
 }
 
 /** Writes every record of a time range as JSON lines through `write`; returns the count. */
