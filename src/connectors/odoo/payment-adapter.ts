@@ -6,12 +6,12 @@
 import { electronicFormatIBAN } from 'ibantools';
 import {
   ConflictError,
-  NotFoundError,
   type OpenVendorBill,
   type VendorPayables,
   type VendorPaymentRegistration,
 } from '../../domain/index.ts';
 import type { OdooClient } from './client.ts';
+import { createJournalResolver } from './journal-resolver.ts';
 
 type Row = Record<string, unknown>;
 
@@ -26,21 +26,7 @@ function odooDate(value: unknown): Date | undefined {
 
 /** Implements {@link VendorPayables} over an Odoo client. */
 export function createOdooVendorPayables(client: OdooClient): VendorPayables {
-  const journals = new Map<string, number>();
-
-  async function journalId(companyId: number, journal: string | number): Promise<number> {
-    if (typeof journal === 'number') return journal;
-    const key = `${companyId}:${journal}`;
-    const cached = journals.get(key);
-    if (cached !== undefined) return cached;
-    const found = (await client.listBankJournals(companyId)).find(
-      (j) => j.code === journal || j.name === journal,
-    );
-    if (found === undefined)
-      throw new NotFoundError(`Odoo company ${companyId} has no bank journal with code "${journal}"`);
-    journals.set(key, found.id);
-    return found.id;
-  }
+  const journalId = createJournalResolver(client);
 
   /** Reads optional audit fields; an Odoo (or sandbox) without them gives no dates rather than failing the run. */
   async function readDates(companyId: number, model: string, ids: number[]): Promise<Map<number, Row>> {

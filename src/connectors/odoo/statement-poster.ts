@@ -11,6 +11,7 @@ import {
   type StatementLinePostingOutcome,
 } from '../../domain/index.ts';
 import type { OdooClient, StatementLineInput } from './client.ts';
+import { createJournalResolver } from './journal-resolver.ts';
 
 export interface OdooStatementPosterOptions {
   batchSize?: number;
@@ -29,7 +30,7 @@ export function createOdooStatementPoster(
   options: OdooStatementPosterOptions = {},
 ): StatementLinePoster {
   const now = options.now ?? Date.now;
-  const journals = new Map<string, number>();
+  const journalId = createJournalResolver(client);
   const partners = new Map<number, { at: number; byAccount: Map<string, number> }>();
   let defaultCompany: number | undefined;
 
@@ -38,20 +39,6 @@ export function createOdooStatementPoster(
     defaultCompany ??= (await client.listCompanies())[0]?.id;
     if (defaultCompany === undefined) throw new NotFoundError('the Odoo user has no company');
     return defaultCompany;
-  }
-
-  async function journalId(companyId: number, journal: string | number): Promise<number> {
-    if (typeof journal === 'number') return journal;
-    const key = `${companyId}:${journal}`;
-    const cached = journals.get(key);
-    if (cached !== undefined) return cached;
-    const found = (await client.listBankJournals(companyId)).find(
-      (j) => j.code === journal || j.name === journal,
-    );
-    if (found === undefined)
-      throw new NotFoundError(`Odoo company ${companyId} has no bank journal with code "${journal}"`);
-    journals.set(key, found.id);
-    return found.id;
   }
 
   async function partnerIndex(companyId: number): Promise<Map<string, number>> {
