@@ -101,6 +101,8 @@ export function parseConfig(text: string, file?: string): KontorConfig {
     for (const account of config.bankAccounts) {
       if (account.inbox !== undefined) account.inbox = abs(account.inbox);
       if (account.outbox !== undefined) account.outbox = abs(account.outbox);
+      if (account.sftp?.privateKeyFile !== undefined)
+        account.sftp.privateKeyFile = abs(account.sftp.privateKeyFile);
     }
   }
   return config;

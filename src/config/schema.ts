@@ -6,6 +6,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { bicSchema, ibanSchema, isCurrencyCode } from '../domain/index.ts';
+import { csvProfileSchema } from '../formats/csv/profile.ts';
 import { reconciliationRulesSchema } from '../flows/reconciliation/rules.ts';
 import { approvalPolicySchema } from '../policy/approval/index.ts';
 
@@ -21,6 +22,22 @@ const entitySchema = z.strictObject({
   country: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166 alpha-2 code such as DE'),
   baseCurrency: currency,
   odooCompanyId: z.number().int().positive().optional(),
+});
+
+/** An SFTP bank channel: released payment files are uploaded here instead of (besides) the folder. */
+const sftpChannelSchema = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(22),
+  username: z.string().min(1),
+  /** Remote directory the files are uploaded to. */
+  path: z.string().min(1),
+  /**
+   * SHA-256 fingerprint of the server's host key as `ssh-keygen -lf` prints it (`SHA256:…`); a server
+   * with another key is refused, so a man in the middle never receives a payment file.
+   */
+  hostKeySha256: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'expected SHA256:<43 base64 characters>'),
+  /** OpenSSH private key file; without it the password comes from KONTOR_SFTP_PASSWORD_<ACCOUNT_ID>. */
+  privateKeyFile: z.string().min(1).optional(),
 });
 
 const bankAccountSchema = z
@@ -39,6 +56,10 @@ const bankAccountSchema = z
     outbox: z.string().min(1).optional(),
     /** pain.001 version this bank reads; .03 for banks that still need it. */
     painVersion: z.enum(['pain.001.001.09', 'pain.001.001.03']).default('pain.001.001.09'),
+    /** SFTP channel of the bank; released files are uploaded there. */
+    sftp: sftpChannelSchema.optional(),
+    /** How this bank's CSV statements map onto statement lines (only needed for CSV). */
+    csvProfile: csvProfileSchema.optional(),
   })
   .refine((a) => a.iban !== undefined || a.accountNumber !== undefined, {
     message: 'a bank account needs an iban or an accountNumber',
