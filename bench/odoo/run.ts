@@ -1,11 +1,14 @@
 // Benchmark: 1,000 statement lines into Odoo batched (load, 200 per call) vs one call per record, with one
 // direct 1,000-row `create` as the baseline; against the sandbox and, when ODOO_URL is set, a real Odoo.
 // Prints ONE JSON line. Throttling is off so the numbers measure Odoo, not Kontor's own pacing.
-// BENCH_ROWS (default 1000) and BENCH_PER_RECORD_ROWS (default BENCH_ROWS) size the runs.
+// BENCH_ROWS (default 1000) and BENCH_PER_RECORD_ROWS (default BENCH_ROWS) size the runs. The lines it
+// created are deleted again at the end (BENCH_KEEP=1 keeps them): every line is a posted journal entry,
+// and a journal that grows by thousands of lines per run makes each later run slower than the last.
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { money } from '../../src/domain/index.ts';
 import {
+  type BatchWriteResult,
   OdooClient,
   type OdooCredentials,
   readOdooCredentials,
@@ -47,7 +50,7 @@ function add(total: Phase, part: Phase): void {
 async function runTarget(
   name: string,
   credentials: OdooCredentials,
-  bar: boolean,
+  live: boolean,
 ): Promise<Record<string, unknown>> {
   const client = await OdooClient.connect(credentials, {
     throttle: { ratePerSecond: 0, burst: 1 },
@@ -67,6 +70,14 @@ async function runTarget(
     }
   }
   const run = randomUUID();
+  const created: number[] = [];
+  const keep = (ids: unknown): void => {
+    if (Array.isArray(ids)) created.push(...ids.filter((id): id is number => typeof id === 'number'));
+  };
+  const track = (result: BatchWriteResult): BatchWriteResult => {
+    keep(result.outcomes.map((o) => o.id));
+    return result;
+  };
   const date = new Date().toISOString().slice(0, 10);
   const lines = (kind: string, count: number): StatementLineInput[] =>
     Array.from({ length: count }, (_, i) => ({
@@ -79,19 +90,21 @@ async function runTarget(
       paymentRef: `bench ${kind} ${i}`,
     }));
   const createDirect = (kind: string): Promise<Phase> =>
-    measure(client, rows, () =>
-      client.execute(companyId, {
-        model: 'account.bank.statement.line',
-        method: 'create',
-        params: {
-          vals_list: lines(kind, rows).map((l) => ({
-            journal_id: l.journalId,
-            date: l.date,
-            payment_ref: l.paymentRef,
-            amount: toOdooNumber(l.amount),
-          })),
-        },
-      }),
+    measure(client, rows, async () =>
+      keep(
+        await client.execute(companyId, {
+          model: 'account.bank.statement.line',
+          method: 'create',
+          params: {
+            vals_list: lines(kind, rows).map((l) => ({
+              journal_id: l.journalId,
+              date: l.date,
+              payment_ref: l.paymentRef,
+              amount: toOdooNumber(l.amount),
+            })),
+          },
+        }),
+      ),
     );
   // The machine is shared, so its load drifts: the direct baseline runs before and after, and the batched
   // and per-record writes run interleaved in five slices (one 200-row batch each), so drift hits all alike.
@@ -104,12 +117,14 @@ async function runTarget(
     const p = Math.floor(perRecordRows / slices);
     add(
       batched,
-      await measure(client, b, () => client.createStatementLines(companyId, lines(`batched-${slice}`, b))),
+      await measure(client, b, async () =>
+        track(await client.createStatementLines(companyId, lines(`batched-${slice}`, b))),
+      ),
     );
     add(
       perRecord,
-      await measure(client, p, () =>
-        client.createStatementLines(companyId, lines(`single-${slice}`, p), { batchSize: 1 }),
+      await measure(client, p, async () =>
+        track(await client.createStatementLines(companyId, lines(`single-${slice}`, p), { batchSize: 1 })),
       ),
     );
   }
@@ -119,6 +134,15 @@ async function runTarget(
     before: directBefore,
     after: directAfter,
   };
+  if (live && process.env.BENCH_KEEP !== '1') {
+    for (let i = 0; i < created.length; i += 500) {
+      await client.execute(companyId, {
+        model: 'account.bank.statement.line',
+        method: 'unlink',
+        ids: created.slice(i, i + 500),
+      });
+    }
+  }
   const vsPerRecord = Math.round((batched.rowsPerSec / perRecord.rowsPerSec) * 100) / 100;
   const vsDirect = Math.round((batched.rowsPerSec / direct.rowsPerSec) * 100) / 100;
   return {
@@ -130,7 +154,7 @@ async function runTarget(
     perRecord,
     direct,
     ratios: { batchedVsPerRecord: vsPerRecord, batchedVsDirect: vsDirect },
-    ...(bar
+    ...(live
       ? { bar: { batchedVsPerRecordAtLeast4: vsPerRecord >= 4, batchedVsDirectAtLeast0_9: vsDirect >= 0.9 } }
       : {}),
   };
