@@ -11,12 +11,14 @@ import {
   type Money,
   type StatementLine,
   type TransactionDetail,
-  isIban,
+  currencyExponent,
+  isCurrencyCode,
   money,
   parseBic,
   parseMoney,
 } from '../../../domain/index.ts';
 import { StatementParseError, toParseError } from '../../errors.ts';
+import { isIbanQuick } from '../../iban-check.ts';
 import { LineTotals, type StatementEvent, type StatementHead } from '../../events.ts';
 import { type ParseOptions, type StatementInput, readChunks } from '../../input.ts';
 
@@ -105,107 +107,190 @@ interface StatementDraft {
   totals: LineTotals;
 }
 
-/** A node of the element-path trie of one context; `key` names the field handled at this element. */
+/**
+ * A node of the element-path trie of one context; `field` (non-zero) names the value captured at
+ * this element. Element paths resolve by one Map lookup per element and a value lands in its
+ * field through one integer switch: no path strings are built while parsing.
+ */
 interface RouteNode {
   children: Map<string, RouteNode>;
-  key?: string;
-  kind: 'stmt' | 'bal' | 'entry' | 'tx' | 'grp';
+  field: number;
 }
 
-function buildRoutes(kind: RouteNode['kind'], keys: readonly string[]): RouteNode {
-  // Element paths resolve by one Map lookup per element instead of string building and switches.
-  const root: RouteNode = { children: new Map(), kind };
-  for (const key of keys) {
+function buildRoutes(fields: Readonly<Record<string, number>>): RouteNode {
+  const root: RouteNode = { children: new Map(), field: 0 };
+  for (const [key, field] of Object.entries(fields)) {
     let node = root;
     for (const part of key.split('/')) {
       let next = node.children.get(part);
       if (next === undefined) {
-        next = { children: new Map(), kind };
+        next = { children: new Map(), field: 0 };
         node.children.set(part, next);
       }
       node = next;
     }
-    node.key = key;
+    node.field = field;
   }
   return root;
 }
 
-const PARTY_KEYS = [
-  ...['Dbtr', 'Cdtr', 'UltmtDbtr', 'UltmtCdtr'].flatMap((p) => [
-    `RltdPties/${p}/Nm`,
-    `RltdPties/${p}/Pty/Nm`,
-  ]),
-  ...['DbtrAcct', 'CdtrAcct'].flatMap((a) => [`RltdPties/${a}/Id/IBAN`, `RltdPties/${a}/Id/Othr/Id`]),
-  ...['DbtrAgt', 'CdtrAgt'].flatMap((g) => [
-    `RltdAgts/${g}/FinInstnId/BIC`,
-    `RltdAgts/${g}/FinInstnId/BICFI`,
-  ]),
-];
-const STMT_ROUTES = buildRoutes('stmt', [
-  'Id',
-  'ElctrncSeqNb',
-  'LglSeqNb',
-  'CreDtTm',
-  'Acct/Id/IBAN',
-  'Acct/Id/Othr/Id',
-  'Acct/Id/PrtryAcct/Id',
-  'Acct/Id/BBAN',
-  'Acct/Ccy',
-  'Acct/Nm',
-  'Acct/Ownr/Nm',
-  'Acct/Svcr/FinInstnId/BIC',
-  'Acct/Svcr/FinInstnId/BICFI',
+// Field codes, unique across contexts so that one switch dispatches every captured value.
+const F = {
+  grpMsgId: 1,
+  grpCreated: 2,
+  stmtId: 10,
+  stmtSeq: 11,
+  stmtLegalSeq: 12,
+  stmtCreated: 13,
+  stmtIban: 14,
+  stmtOtherId: 15,
+  stmtCurrency: 16,
+  stmtName: 17,
+  stmtOwner: 18,
+  stmtBic: 19,
+  balType: 30,
+  balPrtryType: 31,
+  balAmount: 32,
+  balCdtDbt: 33,
+  balDate: 34,
+  ntryAmount: 40,
+  ntryCdtDbt: 41,
+  ntryStatus: 42,
+  ntryBooking: 43,
+  ntryValue: 44,
+  ntryRef: 45,
+  ntrySvcrRef: 46,
+  ntryDomain: 47,
+  ntryFamily: 48,
+  ntrySubFamily: 49,
+  ntryPrtryCode: 50,
+  ntryCharges: 51,
+  ntryChargeRecord: 52,
+  ntryInstructed: 53,
+  ntryRate: 54,
+  ntryInfo: 55,
+  txE2e: 70,
+  txInstrId: 71,
+  txSvcrRef: 72,
+  txAmount: 73,
+  txCdtDbt: 74,
+  txInstructed: 75,
+  txRate: 76,
+  txUstrd: 77,
+  txCdtrRef: 78,
+  txInfo: 79,
+  txDebtorName: 80,
+  txCreditorName: 81,
+  txUltDebtorName: 82,
+  txUltCreditorName: 83,
+  txDebtorIban: 84,
+  txDebtorOther: 85,
+  txCreditorIban: 86,
+  txCreditorOther: 87,
+  txDebtorBic: 88,
+  txCreditorBic: 89,
+} as const;
+
+/** Amount fields: their element carries the currency in its Ccy attribute. */
+const AMOUNT_FIELDS = new Set<number>([
+  F.balAmount,
+  F.ntryAmount,
+  F.ntryCharges,
+  F.ntryChargeRecord,
+  F.ntryInstructed,
+  F.txAmount,
+  F.txInstructed,
 ]);
-const BAL_ROUTES = buildRoutes('bal', [
-  'Tp/CdOrPrtry/Cd',
-  'Tp/CdOrPrtry/Prtry',
-  'Amt',
-  'CdtDbtInd',
-  'Dt/Dt',
-  'Dt/DtTm',
-]);
-const ENTRY_ROUTES = buildRoutes('entry', [
-  'Amt',
-  'CdtDbtInd',
-  'Sts',
-  'Sts/Cd',
-  'Sts/Prtry',
-  'BookgDt/Dt',
-  'BookgDt/DtTm',
-  'ValDt/Dt',
-  'ValDt/DtTm',
-  'NtryRef',
-  'AcctSvcrRef',
-  'BkTxCd/Domn/Cd',
-  'BkTxCd/Domn/Fmly/Cd',
-  'BkTxCd/Domn/Fmly/SubFmlyCd',
-  'BkTxCd/Prtry/Cd',
-  'Chrgs/Amt',
-  'Chrgs/TtlChrgsAndTaxAmt',
-  'Chrgs/Rcrd/Amt',
-  'AmtDtls/InstdAmt/Amt',
-  'AmtDtls/InstdAmt/CcyXchg/XchgRate',
-  'AmtDtls/TxAmt/CcyXchg/XchgRate',
-  'AddtlNtryInf',
-]);
+
+// v2–v7 put a party's name at Dbtr/Nm, v8+ at Dbtr/Pty/Nm; agents moved from BIC to BICFI in v4.
+const PARTY_FIELDS: Record<string, number> = {
+  'RltdPties/Dbtr/Nm': F.txDebtorName,
+  'RltdPties/Dbtr/Pty/Nm': F.txDebtorName,
+  'RltdPties/Cdtr/Nm': F.txCreditorName,
+  'RltdPties/Cdtr/Pty/Nm': F.txCreditorName,
+  'RltdPties/UltmtDbtr/Nm': F.txUltDebtorName,
+  'RltdPties/UltmtDbtr/Pty/Nm': F.txUltDebtorName,
+  'RltdPties/UltmtCdtr/Nm': F.txUltCreditorName,
+  'RltdPties/UltmtCdtr/Pty/Nm': F.txUltCreditorName,
+  'RltdPties/DbtrAcct/Id/IBAN': F.txDebtorIban,
+  'RltdPties/DbtrAcct/Id/Othr/Id': F.txDebtorOther,
+  'RltdPties/CdtrAcct/Id/IBAN': F.txCreditorIban,
+  'RltdPties/CdtrAcct/Id/Othr/Id': F.txCreditorOther,
+  'RltdAgts/DbtrAgt/FinInstnId/BIC': F.txDebtorBic,
+  'RltdAgts/DbtrAgt/FinInstnId/BICFI': F.txDebtorBic,
+  'RltdAgts/CdtrAgt/FinInstnId/BIC': F.txCreditorBic,
+  'RltdAgts/CdtrAgt/FinInstnId/BICFI': F.txCreditorBic,
+};
+const STMT_ROUTES = buildRoutes({
+  Id: F.stmtId,
+  ElctrncSeqNb: F.stmtSeq,
+  LglSeqNb: F.stmtLegalSeq,
+  CreDtTm: F.stmtCreated,
+  'Acct/Id/IBAN': F.stmtIban,
+  'Acct/Id/Othr/Id': F.stmtOtherId,
+  'Acct/Id/PrtryAcct/Id': F.stmtOtherId,
+  'Acct/Id/BBAN': F.stmtOtherId,
+  'Acct/Ccy': F.stmtCurrency,
+  'Acct/Nm': F.stmtName,
+  'Acct/Ownr/Nm': F.stmtOwner,
+  'Acct/Svcr/FinInstnId/BIC': F.stmtBic,
+  'Acct/Svcr/FinInstnId/BICFI': F.stmtBic,
+});
+// Entries and balances are contexts of their own, entered from the statement.
+const BAL_ROUTES = buildRoutes({
+  'Tp/CdOrPrtry/Cd': F.balType,
+  'Tp/CdOrPrtry/Prtry': F.balPrtryType,
+  Amt: F.balAmount,
+  CdtDbtInd: F.balCdtDbt,
+  'Dt/Dt': F.balDate,
+  'Dt/DtTm': F.balDate,
+});
+const ENTRY_ROUTES = buildRoutes({
+  Amt: F.ntryAmount,
+  CdtDbtInd: F.ntryCdtDbt,
+  // v2–v7 carry the status code as text, v8+ inside <Sts><Cd>.
+  Sts: F.ntryStatus,
+  'Sts/Cd': F.ntryStatus,
+  'Sts/Prtry': F.ntryStatus,
+  'BookgDt/Dt': F.ntryBooking,
+  'BookgDt/DtTm': F.ntryBooking,
+  'ValDt/Dt': F.ntryValue,
+  'ValDt/DtTm': F.ntryValue,
+  NtryRef: F.ntryRef,
+  AcctSvcrRef: F.ntrySvcrRef,
+  'BkTxCd/Domn/Cd': F.ntryDomain,
+  'BkTxCd/Domn/Fmly/Cd': F.ntryFamily,
+  'BkTxCd/Domn/Fmly/SubFmlyCd': F.ntrySubFamily,
+  'BkTxCd/Prtry/Cd': F.ntryPrtryCode,
+  'Chrgs/Amt': F.ntryCharges,
+  'Chrgs/TtlChrgsAndTaxAmt': F.ntryCharges,
+  'Chrgs/Rcrd/Amt': F.ntryChargeRecord,
+  'AmtDtls/InstdAmt/Amt': F.ntryInstructed,
+  'AmtDtls/InstdAmt/CcyXchg/XchgRate': F.ntryRate,
+  'AmtDtls/TxAmt/CcyXchg/XchgRate': F.ntryRate,
+  AddtlNtryInf: F.ntryInfo,
+});
+const TX_ROUTES = buildRoutes({
+  'Refs/EndToEndId': F.txE2e,
+  'Refs/InstrId': F.txInstrId,
+  'Refs/AcctSvcrRef': F.txSvcrRef,
+  Amt: F.txAmount,
+  'AmtDtls/TxAmt/Amt': F.txAmount,
+  CdtDbtInd: F.txCdtDbt,
+  'AmtDtls/InstdAmt/Amt': F.txInstructed,
+  'AmtDtls/InstdAmt/CcyXchg/XchgRate': F.txRate,
+  'AmtDtls/TxAmt/CcyXchg/XchgRate': F.txRate,
+  'RmtInf/Ustrd': F.txUstrd,
+  'RmtInf/Strd/CdtrRefInf/Ref': F.txCdtrRef,
+  AddtlTxInf: F.txInfo,
+  ...PARTY_FIELDS,
+});
 // TxDtls hangs under NtryDtls, a keyless step on the way into the transaction context.
-ENTRY_ROUTES.children.set('NtryDtls', { children: new Map(), kind: 'entry' });
-const TX_ROUTES = buildRoutes('tx', [
-  'Refs/EndToEndId',
-  'Refs/InstrId',
-  'Refs/AcctSvcrRef',
-  'Amt',
-  'AmtDtls/TxAmt/Amt',
-  'CdtDbtInd',
-  'AmtDtls/InstdAmt/Amt',
-  'AmtDtls/InstdAmt/CcyXchg/XchgRate',
-  'AmtDtls/TxAmt/CcyXchg/XchgRate',
-  'RmtInf/Ustrd',
-  'RmtInf/Strd/CdtrRefInf/Ref',
-  'AddtlTxInf',
-  ...PARTY_KEYS,
-]);
-const GRP_ROUTES = buildRoutes('grp', ['MsgId', 'CreDtTm']);
+const NTRY_DTLS_ROUTES: RouteNode = { children: new Map([['TxDtls', TX_ROUTES]]), field: 0 };
+ENTRY_ROUTES.children.set('NtryDtls', NTRY_DTLS_ROUTES);
+STMT_ROUTES.children.set('Bal', BAL_ROUTES);
+STMT_ROUTES.children.set('Ntry', ENTRY_ROUTES);
+const GRP_ROUTES = buildRoutes({ MsgId: F.grpMsgId, CreDtTm: F.grpCreated });
 
 function newTx(): TxDraft {
   return { debtor: {}, creditor: {}, remittance: [] };
@@ -227,10 +312,39 @@ function toDate(text: string): string {
   return day;
 }
 
+const POW10 = [1n, 10n, 100n, 1000n, 10000n];
+
+/**
+ * Minor units of a plain amount ("1234.5"): digits with at most the currency's decimals. Anything
+ * else (signs, spaces, extra zeros, long numbers) returns undefined and goes to `parseMoney`.
+ */
+function plainMinorUnits(text: string, exponent: number): bigint | undefined {
+  const n = text.length;
+  if (n === 0 || n > 15 || exponent >= POW10.length) return undefined;
+  let units = 0;
+  let decimals = -1;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      units = units * 10 + (c - 48);
+      if (decimals >= 0) decimals++;
+    } else if (c === 46 && decimals < 0 && i > 0 && i < n - 1) {
+      decimals = 0;
+    } else {
+      return undefined;
+    }
+  }
+  const d = decimals < 0 ? 0 : decimals;
+  // Fewer than 16 characters: the integer is exact in a double.
+  return d > exponent ? undefined : BigInt(units) * POW10[exponent - d]!;
+}
+
 function toMoney(amount: AmountText, negative: boolean): Money {
-  if (!negative) return parseMoney(amount.value, amount.currency);
-  const parsed = parseMoney(amount.value, amount.currency);
-  return money(-parsed.amount, parsed.currency);
+  const { value, currency } = amount;
+  const minor = isCurrencyCode(currency) ? plainMinorUnits(value, currencyExponent(currency)) : undefined;
+  if (minor !== undefined) return money(negative ? -minor : minor, currency);
+  const parsed = parseMoney(value, currency);
+  return negative ? money(-parsed.amount, parsed.currency) : parsed;
 }
 
 // Few banks appear in one file, so BIC checks repeat: remember them (bounded).
@@ -255,7 +369,7 @@ function toCounterparty(party: PartyDraft): Counterparty | undefined {
   if (party.name !== undefined) out.name = party.name;
   const iban = party.iban?.replace(/\s+/g, '').toUpperCase();
   // Anonymised or legacy accounts may fail the IBAN check: keep them, as an account number.
-  if (iban !== undefined && isIban(iban)) out.iban = iban as Counterparty['iban'];
+  if (iban !== undefined && isIbanQuick(iban)) out.iban = iban as Counterparty['iban'];
   else if (iban !== undefined) out.accountNumber = iban;
   else if (party.other !== undefined) out.accountNumber = party.other;
   // A malformed agent BIC is informational only; the line is still valid without it.
@@ -273,18 +387,19 @@ export async function* readCamtEvents(
   input: StatementInput,
   options: ParseOptions = {},
 ): AsyncGenerator<StatementEvent> {
-  // saxes' own line tracking costs a third of its speed; lines are counted per chunk instead.
+  // saxes counts lines whatever the options; `position: false` only drops them from its messages.
   const parser = new SaxesParser({ position: false });
-  let chunk = '';
-  let chunkStart = 0;
-  let linesBefore = 0;
   const queue: StatementEvent[] = [];
 
   // `names` is the stack of local element names; the readable path with indices is built only for errors.
   const names: string[] = [];
-  let text = '';
-  let capturing = false;
   const routes: (RouteNode | undefined)[] = [];
+  // Text is collected only inside elements whose value is kept: saxes hands out no text elsewhere.
+  let text = '';
+  const onText = (t: string): void => {
+    text += t;
+  };
+  let capturing = false;
 
   let format: string | undefined;
   let container: (typeof CONTAINERS)[string] | undefined;
@@ -295,7 +410,7 @@ export async function* readCamtEvents(
   let entry: EntryDraft | undefined;
   let tx: TxDraft | undefined;
   let bal: BalanceDraft | undefined;
-  let pendingAmountCurrency: string | undefined;
+  let pendingAmountCurrency = '';
   let sawDocument = false;
 
   const pathOf = (): string =>
@@ -308,23 +423,11 @@ export async function* readCamtEvents(
         return n;
       })
       .join('/');
-  const here = (): { line: number; column: number; path: string } => {
-    const offset = Math.max(0, Math.min(chunk.length, parser.position - chunkStart));
-    let line = linesBefore + 1;
-    let lastNewline = -1;
-    for (let i = chunk.indexOf('\n'); i !== -1 && i < offset; i = chunk.indexOf('\n', i + 1)) {
-      line++;
-      lastNewline = i;
-    }
-    return { line, column: offset - lastNewline, path: pathOf() };
-  };
-  const write = (text: string): void => {
-    chunk = text;
-    parser.write(text);
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) linesBefore++;
-    chunkStart += text.length;
-    chunk = '';
-  };
+  const here = (): { line: number; column: number; path: string } => ({
+    line: parser.line,
+    column: parser.column + 1,
+    path: pathOf(),
+  });
   const fail = (reason: string, code: string = ErrorCodes.STATEMENT_PARSE_FAILED): never => {
     throw new StatementParseError(reason, here(), { code });
   };
@@ -335,7 +438,7 @@ export async function* readCamtEvents(
       fail('the account has no currency (no Acct/Ccy and no balance to take it from)');
     const account: StatementHead['account'] = { currency: currency! };
     const iban = s.iban?.replace(/\s+/g, '').toUpperCase();
-    if (iban !== undefined && isIban(iban)) account.iban = iban as StatementHead['account']['iban'];
+    if (iban !== undefined && isIbanQuick(iban)) account.iban = iban as StatementHead['account']['iban'];
     else if (iban !== undefined) account.accountNumber = iban;
     else if (s.otherId !== undefined) account.accountNumber = s.otherId;
     else fail('the statement has no account identification (Acct/Id/IBAN or Acct/Id/Othr/Id)');
@@ -446,186 +549,176 @@ export async function* readCamtEvents(
     return detail;
   };
 
-  const onParty = (r: string, t: TxDraft, value: string): boolean => {
-    // v2–v7 put the name at Dbtr/Nm, v8+ at Dbtr/Pty/Nm; agents moved from BIC to BICFI in v4.
-    const m =
-      /^RltdPties\/(Dbtr|Cdtr|UltmtDbtr|UltmtCdtr)(?:\/Pty)?\/Nm$|^RltdPties\/(DbtrAcct|CdtrAcct)\/Id\/(IBAN|Othr\/Id)$|^RltdAgts\/(DbtrAgt|CdtrAgt)\/FinInstnId\/(BIC|BICFI)$/.exec(
-        r,
-      );
-    if (m === null) return false;
-    if (m[1] === 'Dbtr') t.debtor.name = value;
-    else if (m[1] === 'Cdtr') t.creditor.name = value;
-    else if (m[1] === 'UltmtDbtr') t.debtor.name ??= value;
-    else if (m[1] === 'UltmtCdtr') t.creditor.name ??= value;
-    else if (m[2] !== undefined) {
-      const party = m[2] === 'DbtrAcct' ? t.debtor : t.creditor;
-      if (m[3] === 'IBAN') party.iban = value;
-      else party.other = value;
-    } else if (m[4] !== undefined) {
-      (m[4] === 'DbtrAgt' ? t.debtor : t.creditor).bic = value;
-    }
-    return true;
-  };
+  const amountOf = (value: string): AmountText => ({ value, currency: pendingAmountCurrency });
 
-  const closeInTx = (r: string, t: TxDraft, value: string): void => {
-    switch (r) {
-      case 'Refs/EndToEndId':
-        t.endToEndId = value;
+  /** Stores the value of a captured element in the draft of its context. */
+  const setField = (field: number, value: string): void => {
+    const t = tx!;
+    const e = entry!;
+    const s = stmt!;
+    const b = bal!;
+    switch (field) {
+      case F.grpMsgId:
+        groupMessageId = value;
         return;
-      case 'Refs/InstrId':
-        t.instructionId = value;
+      case F.grpCreated:
+        groupCreatedAt = value;
         return;
-      case 'Refs/AcctSvcrRef':
-        t.accountServicerRef = value;
+      case F.stmtId:
+        s.id = value;
         return;
-      case 'Amt':
-      case 'AmtDtls/TxAmt/Amt':
-        t.amount ??= { value, currency: pendingAmountCurrency ?? '' };
+      case F.stmtSeq:
+        s.sequence = value;
         return;
-      case 'CdtDbtInd':
-        t.creditDebit = value;
+      case F.stmtLegalSeq:
+        s.sequence ??= value;
         return;
-      case 'AmtDtls/InstdAmt/Amt':
-        t.instructedAmount = { value, currency: pendingAmountCurrency ?? '' };
+      case F.stmtCreated:
+        s.createdAt = value;
         return;
-      case 'AmtDtls/InstdAmt/CcyXchg/XchgRate':
-      case 'AmtDtls/TxAmt/CcyXchg/XchgRate':
-        t.exchangeRate ??= value;
+      case F.stmtIban:
+        s.iban = value;
         return;
-      case 'RmtInf/Ustrd':
-        t.remittance.push(value);
+      case F.stmtOtherId:
+        s.otherId = value;
         return;
-      case 'RmtInf/Strd/CdtrRefInf/Ref':
-        t.creditorReference ??= value;
+      case F.stmtCurrency:
+        s.currency = value;
         return;
-      case 'AddtlTxInf':
-        t.additionalInfo = value;
+      case F.stmtName:
+        s.name = value;
         return;
-      default:
-        onParty(r, t, value);
-    }
-  };
-
-  const closeInEntry = (r: string, e: EntryDraft, value: string): void => {
-    switch (r) {
-      case 'Amt':
-        e.amount = { value, currency: pendingAmountCurrency ?? '' };
+      case F.stmtOwner:
+        s.name ??= value;
         return;
-      case 'CdtDbtInd':
+      case F.stmtBic:
+        s.bic = value;
+        return;
+      case F.balType:
+        b.type = value;
+        return;
+      case F.balPrtryType:
+        b.type ??= value;
+        return;
+      case F.balAmount:
+        b.amount = amountOf(value);
+        return;
+      case F.balCdtDbt:
+        b.creditDebit = value;
+        return;
+      case F.balDate:
+        b.date = toDate(value);
+        return;
+      case F.ntryAmount:
+        e.amount = amountOf(value);
+        return;
+      case F.ntryCdtDbt:
         e.creditDebit = value;
         return;
-      case 'Sts':
-      case 'Sts/Cd':
-      case 'Sts/Prtry':
-        // v2–v7 carry the code as text, v8+ inside <Sts><Cd>.
+      case F.ntryStatus:
         if (value !== '') e.status = value;
         return;
-      case 'BookgDt/Dt':
-      case 'BookgDt/DtTm':
+      case F.ntryBooking:
         e.bookingDate = toDate(value);
         return;
-      case 'ValDt/Dt':
-      case 'ValDt/DtTm':
+      case F.ntryValue:
         e.valueDate = toDate(value);
         return;
-      case 'NtryRef':
+      case F.ntryRef:
         e.entryRef = value;
         return;
-      case 'AcctSvcrRef':
+      case F.ntrySvcrRef:
         e.accountServicerRef = value;
         return;
-      case 'BkTxCd/Domn/Cd':
+      case F.ntryDomain:
         e.domain = value;
         return;
-      case 'BkTxCd/Domn/Fmly/Cd':
+      case F.ntryFamily:
         e.family = value;
         return;
-      case 'BkTxCd/Domn/Fmly/SubFmlyCd':
+      case F.ntrySubFamily:
         e.subFamily = value;
         return;
-      case 'BkTxCd/Prtry/Cd':
+      case F.ntryPrtryCode:
         e.proprietaryCode ??= value;
         return;
-      case 'Chrgs/Amt':
-      case 'Chrgs/TtlChrgsAndTaxAmt':
-        e.charges = { value, currency: pendingAmountCurrency ?? '' };
+      case F.ntryCharges:
+        e.charges = amountOf(value);
         return;
-      case 'Chrgs/Rcrd/Amt': {
-        const c = parseMoney(value, pendingAmountCurrency ?? '');
+      case F.ntryChargeRecord: {
+        const c = parseMoney(value, pendingAmountCurrency);
         e.chargesSum += c.amount;
         e.chargesCurrency = c.currency;
         return;
       }
-      case 'AmtDtls/InstdAmt/Amt':
-        e.instructedAmount = { value, currency: pendingAmountCurrency ?? '' };
+      case F.ntryInstructed:
+        e.instructedAmount = amountOf(value);
         return;
-      case 'AmtDtls/InstdAmt/CcyXchg/XchgRate':
-      case 'AmtDtls/TxAmt/CcyXchg/XchgRate':
+      case F.ntryRate:
         e.exchangeRate ??= value;
         return;
-      case 'AddtlNtryInf':
+      case F.ntryInfo:
         e.additionalInfo = value;
         return;
-      default:
-    }
-  };
-
-  const closeInStatement = (r: string, s: StatementDraft, value: string): void => {
-    switch (r) {
-      case 'Id':
-        s.id = value;
+      case F.txE2e:
+        t.endToEndId = value;
         return;
-      case 'ElctrncSeqNb':
-        s.sequence = value;
+      case F.txInstrId:
+        t.instructionId = value;
         return;
-      case 'LglSeqNb':
-        s.sequence ??= value;
+      case F.txSvcrRef:
+        t.accountServicerRef = value;
         return;
-      case 'CreDtTm':
-        s.createdAt = value;
+      case F.txAmount:
+        t.amount ??= amountOf(value);
         return;
-      case 'Acct/Id/IBAN':
-        s.iban = value;
+      case F.txCdtDbt:
+        t.creditDebit = value;
         return;
-      case 'Acct/Id/Othr/Id':
-      case 'Acct/Id/PrtryAcct/Id':
-      case 'Acct/Id/BBAN':
-        s.otherId = value;
+      case F.txInstructed:
+        t.instructedAmount = amountOf(value);
         return;
-      case 'Acct/Ccy':
-        s.currency = value;
+      case F.txRate:
+        t.exchangeRate ??= value;
         return;
-      case 'Acct/Nm':
-        s.name = value;
+      case F.txUstrd:
+        t.remittance.push(value);
         return;
-      case 'Acct/Ownr/Nm':
-        s.name ??= value;
+      case F.txCdtrRef:
+        t.creditorReference ??= value;
         return;
-      case 'Acct/Svcr/FinInstnId/BIC':
-      case 'Acct/Svcr/FinInstnId/BICFI':
-        s.bic = value;
+      case F.txInfo:
+        t.additionalInfo = value;
         return;
-      default:
-    }
-  };
-
-  const closeInBalance = (r: string, b: BalanceDraft, value: string): void => {
-    switch (r) {
-      case 'Tp/CdOrPrtry/Cd':
-        b.type = value;
+      case F.txDebtorName:
+        t.debtor.name = value;
         return;
-      case 'Tp/CdOrPrtry/Prtry':
-        b.type ??= value;
+      case F.txCreditorName:
+        t.creditor.name = value;
         return;
-      case 'Amt':
-        b.amount = { value, currency: pendingAmountCurrency ?? '' };
+      case F.txUltDebtorName:
+        t.debtor.name ??= value;
         return;
-      case 'CdtDbtInd':
-        b.creditDebit = value;
+      case F.txUltCreditorName:
+        t.creditor.name ??= value;
         return;
-      case 'Dt/Dt':
-      case 'Dt/DtTm':
-        b.date = toDate(value);
+      case F.txDebtorIban:
+        t.debtor.iban = value;
+        return;
+      case F.txDebtorOther:
+        t.debtor.other = value;
+        return;
+      case F.txCreditorIban:
+        t.creditor.iban = value;
+        return;
+      case F.txCreditorOther:
+        t.creditor.other = value;
+        return;
+      case F.txDebtorBic:
+        t.debtor.bic = value;
+        return;
+      case F.txCreditorBic:
+        t.creditor.bic = value;
         return;
       default:
     }
@@ -644,25 +737,24 @@ export async function* readCamtEvents(
     });
   });
 
-  parser.on('text', (t) => {
-    if (capturing) text += t;
-  });
-
   parser.on('opentag', (tag) => {
     const name = localName(tag.name);
     names.push(name);
-    text = '';
     const depth = names.length;
     const parent = routes[depth - 2];
     let node: RouteNode | undefined;
     if (parent !== undefined) {
-      node =
-        parent.kind === 'entry' && depth === 6 && name === 'TxDtls' && names[4] === 'NtryDtls'
-          ? TX_ROUTES
-          : parent.children.get(name);
-      if (node === TX_ROUTES) {
-        tx = newTx();
-        entry!.txs.push(tx);
+      node = parent.children.get(name);
+      if (node !== undefined && node.field === 0) {
+        if (node === TX_ROUTES) {
+          tx = newTx();
+          entry!.txs.push(tx);
+        } else if (node === ENTRY_ROUTES) {
+          stmt!.entries++;
+          entry = newEntry();
+        } else if (node === BAL_ROUTES) {
+          bal = {};
+        }
       }
     } else if (depth === 1) {
       const attributes = tag.attributes as Record<string, string>;
@@ -698,48 +790,40 @@ export async function* readCamtEvents(
     } else if (depth === 3 && name === 'GrpHdr') {
       node = GRP_ROUTES;
     }
-    if (node === STMT_ROUTES.children.get(name) && depth === 4 && parent === STMT_ROUTES) {
-      // Entries and balances are contexts of their own, not fields of the statement.
-      if (name === 'Ntry') {
-        stmt!.entries++;
-        entry = newEntry();
-        node = ENTRY_ROUTES;
-      } else if (name === 'Bal') {
-        bal = {};
-        node = BAL_ROUTES;
-      }
-    }
     routes.push(node);
-    capturing = node?.key !== undefined;
-    if (capturing && (name === 'Amt' || name === 'TtlChrgsAndTaxAmt'))
-      pendingAmountCurrency = (tag.attributes as Record<string, string>).Ccy;
+    const field = node === undefined ? 0 : node.field;
+    if (field !== 0) {
+      text = '';
+      if (!capturing) parser.on('text', onText);
+      capturing = true;
+      if (AMOUNT_FIELDS.has(field))
+        pendingAmountCurrency = (tag.attributes as Record<string, string>).Ccy ?? '';
+    } else if (capturing) {
+      // A child of a captured element (<Sts><Cd>): the parent's own text is not kept.
+      parser.off('text');
+      capturing = false;
+    }
   });
 
   parser.on('closetag', () => {
     const depth = names.length;
     const node = routes[depth - 1];
+    if (capturing) {
+      parser.off('text');
+      capturing = false;
+    }
     try {
-      if (node?.key !== undefined) {
-        const value = text.trim();
-        switch (node.kind) {
-          case 'tx':
-            closeInTx(node.key, tx!, value);
-            break;
-          case 'entry':
-            closeInEntry(node.key, entry!, value);
-            break;
-          case 'bal':
-            closeInBalance(node.key, bal!, value);
-            break;
-          case 'stmt':
-            closeInStatement(node.key, stmt!, value);
-            break;
-          case 'grp':
-            if (node.key === 'CreDtTm') groupCreatedAt = value;
-            else groupMessageId = value;
-            break;
-          default:
+      if (node === undefined) {
+        if (depth === 2 && container !== undefined && statementsSeen === 0) {
+          fail(`the ${container.message} message holds no ${container.child}`);
+        } else if (depth === 1 && container === undefined) {
+          fail(
+            'the Document holds no camt message (BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn)',
+          );
         }
+      } else if (node.field !== 0) {
+        setField(node.field, text.trim());
+        text = '';
       } else if (node === TX_ROUTES) {
         tx = undefined;
       } else if (node === ENTRY_ROUTES) {
@@ -762,18 +846,12 @@ export async function* readCamtEvents(
         startStatement(stmt!);
         queue.push({ type: 'statement-end', summary: stmt!.totals.summarize(headOf(stmt!)) });
         stmt = undefined;
-      } else if (depth === 2 && container !== undefined && statementsSeen === 0) {
-        fail(`the ${container.message} message holds no ${container.child}`);
-      } else if (depth === 1 && container === undefined) {
-        fail('the Document holds no camt message (BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn)');
       }
     } catch (e) {
       throw toParseError(e, here());
     }
     names.pop();
     routes.pop();
-    text = '';
-    capturing = false;
   });
 
   let decoder: InstanceType<typeof TextDecoder> | undefined;
@@ -793,11 +871,11 @@ export async function* readCamtEvents(
   };
   try {
     for await (const piece of readChunks(input, options.maxBytes)) {
-      write(typeof piece === 'string' ? piece : decode(piece));
+      parser.write(typeof piece === 'string' ? piece : decode(piece));
       if (queue.length > 0) yield* queue.splice(0, queue.length);
     }
     const rest = decoder?.decode() ?? '';
-    if (rest !== '') write(rest);
+    if (rest !== '') parser.write(rest);
     parser.close();
   } catch (e) {
     throw toParseError(e, here());
