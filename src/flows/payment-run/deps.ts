@@ -4,6 +4,7 @@ import type { Pain001Version } from '../../formats/iso20022/pain001/index.ts';
 import type { ApprovalPolicy } from '../../policy/approval/index.ts';
 import type { Db } from '../../store/index.ts';
 import type { AuditFn, PublishFn } from '../shared/index.ts';
+import type { PaymentDeliveryChannel } from './channel-sftp.ts';
 import type { PaymentFileChannel } from './outbox-folder.ts';
 
 export type { AuditFn, PublishFn } from '../shared/index.ts';
@@ -33,10 +34,14 @@ export interface PaymentRunDeps {
   entities: readonly PaymentRunEntity[];
   payables: VendorPayables;
   policy: ApprovalPolicy;
-  /** The bank channel (outbox folder) of a bank account. */
+  /** The bank channel (outbox folder) of a bank account: the durable write of a release. */
   channelFor(accountId: string): PaymentFileChannel;
+  /** The delivery channel (SFTP) of a bank account, if it has one: moves released → sent. */
+  deliveryFor?(accountId: string): PaymentDeliveryChannel | undefined;
   /** XSD text per pain.001 version; a release without the schema of its version is refused. */
   xsd: Partial<Record<Pain001Version, string>>;
+  /** Where the XSDs were looked for, e.g. `/srv/xsd (KONTOR_XSD_DIR)`; named in the error when one is missing. */
+  xsdSource?: string | undefined;
   publish: PublishFn;
   audit: AuditFn;
   clock: Clock;

@@ -12,6 +12,20 @@ export type {
 } from './deps.ts';
 export { createFolderChannel, type PaymentFileChannel } from './outbox-folder.ts';
 export {
+  createSftpChannel,
+  sshFingerprint,
+  type PaymentDeliveryChannel,
+  type SftpChannelOptions,
+} from './channel-sftp.ts';
+export {
+  deliverPaymentOrder,
+  deliverPendingPaymentOrders,
+  startPaymentDeliveryLoop,
+  type DeliveryResult,
+  type DeliveryFailure,
+  type DeliveryPassResult,
+} from './deliver.ts';
+export {
   paymentOrderTransitions,
   canTransition,
   cancellableStates,
@@ -37,6 +51,7 @@ export {
   markPaymentOrderSent,
   readPaymentFile,
   buildPaymentFile,
+  renderPaymentFile,
   paymentFileName,
   type ReleaseResult,
 } from './release.ts';

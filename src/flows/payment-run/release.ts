@@ -6,11 +6,12 @@
  * approved, and the retry finds the file under its deterministic name and only records it.
  */
 import { createHash } from 'node:crypto';
-import { ConflictError, ErrorCodes, ValidationError } from '../../domain/index.ts';
+import { ConflictError, ErrorCodes, NonRetryableError, ValidationError } from '../../domain/index.ts';
 import { writePain001, type Pain001Version } from '../../formats/iso20022/pain001/index.ts';
-import { compileXsd, type CompiledXsd } from '../../formats/iso20022/xsd/index.ts';
+import { compileXsd, pain001XsdFileNames, type CompiledXsd } from '../../formats/iso20022/xsd/index.ts';
 import type { Queryable } from '../../store/index.ts';
 import { checkApprovals } from './approvals.ts';
+import { tryDeliverPaymentOrder, type DeliveryFailure } from './deliver.ts';
 import type { PaymentRunDeps } from './deps.ts';
 import { readBillRows, readLineRows, readOrderRow, toPaymentOrder, type OrderRow } from './order-rows.ts';
 import { resolvePaymentAccount } from './propose.ts';
@@ -27,20 +28,29 @@ export interface ReleaseResult {
   alreadyReleased: boolean;
   /** True when the file was found in the channel from an interrupted earlier attempt. */
   recovered: boolean;
+  /**
+   * Accounts with a delivery channel (SFTP): `delivered` when the bank has the file (order `sent`),
+   * `waiting` when the attempt failed and the delivery loop retries it (order stays `released`).
+   */
+  delivery?:
+    | { state: 'delivered'; location: string; remotePath: string | undefined; recovered: boolean }
+    | { state: 'waiting'; error: DeliveryFailure };
 }
 
 const compiled = new Map<string, CompiledXsd>();
 
-function validatorFor(deps: PaymentRunDeps, version: Pain001Version): CompiledXsd {
+function validatorFor(deps: PaymentRunDeps, version: Pain001Version, orderId: string): CompiledXsd {
   const text = deps.xsd[version];
-  if (text === undefined)
-    throw new ValidationError(
-      `no XSD for ${version} is configured; a file is never released unvalidated`,
-      [],
-      {
-        code: ErrorCodes.PAYMENT_FILE_INVALID,
-      },
+  if (text === undefined) {
+    const files = pain001XsdFileNames[version].join(' or ');
+    const where = deps.xsdSource ?? 'the XSD folder (KONTOR_XSD_DIR)';
+    throw new NonRetryableError(
+      ErrorCodes.PAYMENT_XSD_MISSING,
+      `payment order ${orderId} is not released: the official XSD of ${version} is missing, and a file is never released unvalidated. ` +
+        `Put ${files} into ${where}, or set KONTOR_XSD_DIR to a folder that holds it, then restart Kontor and release again.`,
+      { details: { orderId, version, expectedFiles: [...pain001XsdFileNames[version]], xsdSource: where } },
     );
+  }
   let v = compiled.get(text);
   if (v === undefined) {
     v = compileXsd(text);
@@ -73,7 +83,7 @@ export async function buildPaymentFile(deps: PaymentRunDeps, q: Queryable, order
       paymentInfoId: order.message_id,
     },
   );
-  const valid = validatorFor(deps, version).validate(xml);
+  const valid = validatorFor(deps, version, order.id).validate(xml);
   if (!valid.ok)
     throw new ValidationError(
       `the pain.001 of order ${order.id} is not valid against ${version}: ${valid.error.message}`,
@@ -89,91 +99,122 @@ export async function buildPaymentFile(deps: PaymentRunDeps, q: Queryable, order
   return xml;
 }
 
+/** The pain.001 an order's release writes (same bytes for the same order and clock); for previews and checks. */
+export async function renderPaymentFile(deps: PaymentRunDeps, orderId: string): Promise<string> {
+  return buildPaymentFile(deps, deps.db, await readOrderRow(deps.db, orderId));
+}
+
 /** Releases an approved order to its bank channel exactly once; repeated calls return the first release. */
 export async function releasePaymentOrder(
   deps: PaymentRunDeps,
   input: { orderId: string; actor: string; correlationId?: string | undefined },
 ): Promise<ReleaseResult> {
+  const { accountId, ...result } = await releaseToFolder(deps, input);
+  if (result.state !== 'released' || deps.deliveryFor?.(accountId) === undefined) return result;
+  // The release is committed; delivery is a separate step that may wait (and is retried by the loop).
+  const delivered = await tryDeliverPaymentOrder(deps, input);
+  if (!delivered.ok) return { ...result, delivery: { state: 'waiting', error: delivered.error } };
+  const d = delivered.value;
+  return {
+    ...result,
+    state: d.state,
+    delivery: {
+      state: 'delivered',
+      location: d.location ?? '',
+      remotePath: d.remotePath,
+      recovered: d.recovered ?? false,
+    },
+  };
+}
+
+async function releaseToFolder(
+  deps: PaymentRunDeps,
+  input: { orderId: string; actor: string; correlationId?: string | undefined },
+): Promise<ReleaseResult & { accountId: string }> {
   let expired: string | undefined;
-  const result = await deps.db.transaction(async (tx): Promise<ReleaseResult | undefined> => {
-    const order = await readOrderRow(tx, input.orderId, true);
-    const channel = deps.channelFor(order.bank_account_id);
-    const name = paymentFileName(order);
-    if (order.file_name !== null && order.file_sha256 !== null)
-      return {
-        orderId: order.id,
-        state: order.state,
-        fileName: order.file_name,
-        sha256: order.file_sha256,
-        location: channel.location,
-        alreadyReleased: true,
-        recovered: false,
-      };
-    if (order.state !== 'approved')
-      throw new ConflictError(
-        `payment order ${order.id} is ${order.state}; only an approved order can be released`,
-        {
-          code: ErrorCodes.PAYMENT_ORDER_STATE_CONFLICT,
-          details: { orderId: order.id, state: order.state },
-        },
-      );
-    const { decision } = await checkApprovals(deps, tx, order);
-    if (!decision.ok || decision.value.status !== 'approved') {
-      // Approvals lapsed between approval and release: back to pending_approval, committed, then refused.
-      expired = decision.ok ? 'approvals are no longer sufficient' : decision.error.reason;
+  const result = await deps.db.transaction(
+    async (tx): Promise<(ReleaseResult & { accountId: string }) | undefined> => {
+      const order = await readOrderRow(tx, input.orderId, true);
+      const channel = deps.channelFor(order.bank_account_id);
+      const name = paymentFileName(order);
+      if (order.file_name !== null && order.file_sha256 !== null)
+        return {
+          orderId: order.id,
+          accountId: order.bank_account_id,
+          state: order.state,
+          fileName: order.file_name,
+          sha256: order.file_sha256,
+          location: channel.location,
+          alreadyReleased: true,
+          recovered: false,
+        };
+      if (order.state !== 'approved')
+        throw new ConflictError(
+          `payment order ${order.id} is ${order.state}; only an approved order can be released`,
+          {
+            code: ErrorCodes.PAYMENT_ORDER_STATE_CONFLICT,
+            details: { orderId: order.id, state: order.state },
+          },
+        );
+      const { decision } = await checkApprovals(deps, tx, order);
+      if (!decision.ok || decision.value.status !== 'approved') {
+        // Approvals lapsed between approval and release: back to pending_approval, committed, then refused.
+        expired = decision.ok ? 'approvals are no longer sufficient' : decision.error.reason;
+        await transitionOrder(deps, tx, {
+          orderId: order.id,
+          to: 'pending_approval',
+          actor: 'system',
+          reason: expired,
+          correlationId: input.correlationId,
+        });
+        return undefined;
+      }
+      const existing = await channel.read(name);
+      let xml: string;
+      let recovered = false;
+      if (existing !== undefined) {
+        // Only our own earlier write may be adopted; a foreign file under our name is a conflict, not a success.
+        if (!existing.includes(`<MsgId>${order.message_id}</MsgId>`))
+          throw new ConflictError(`${name} in ${channel.location} is not the file of order ${order.id}`, {
+            code: ErrorCodes.CONFLICT,
+          });
+        xml = existing;
+        recovered = true;
+      } else {
+        xml = await buildPaymentFile(deps, tx, order);
+        const delivered = await channel.deliver(name, xml);
+        if (!delivered.written) {
+          xml = (await channel.read(name)) ?? xml;
+          recovered = true;
+        }
+      }
+      const digest = sha256(xml);
       await transitionOrder(deps, tx, {
         orderId: order.id,
-        to: 'pending_approval',
-        actor: 'system',
-        reason: expired,
+        to: 'released',
+        actor: input.actor,
         correlationId: input.correlationId,
+        fields: {
+          file_name: name,
+          file_sha256: digest,
+          file_xml: xml,
+          released_by: input.actor,
+          released_at: deps.clock.now().toISOString(),
+        },
+        details: { fileName: name, sha256: digest, channel: channel.location, recovered },
       });
-      return undefined;
-    }
-    const existing = await channel.read(name);
-    let xml: string;
-    let recovered = false;
-    if (existing !== undefined) {
-      // Only our own earlier write may be adopted; a foreign file under our name is a conflict, not a success.
-      if (!existing.includes(`<MsgId>${order.message_id}</MsgId>`))
-        throw new ConflictError(`${name} in ${channel.location} is not the file of order ${order.id}`, {
-          code: ErrorCodes.CONFLICT,
-        });
-      xml = existing;
-      recovered = true;
-    } else {
-      xml = await buildPaymentFile(deps, tx, order);
-      const delivered = await channel.deliver(name, xml);
-      if (!delivered.written) {
-        xml = (await channel.read(name)) ?? xml;
-        recovered = true;
-      }
-    }
-    const digest = sha256(xml);
-    await transitionOrder(deps, tx, {
-      orderId: order.id,
-      to: 'released',
-      actor: input.actor,
-      correlationId: input.correlationId,
-      fields: {
-        file_name: name,
-        file_sha256: digest,
-        file_xml: xml,
-        released_by: input.actor,
-        released_at: deps.clock.now().toISOString(),
-      },
-      details: { fileName: name, sha256: digest, channel: channel.location, recovered },
-    });
-    return {
-      orderId: order.id,
-      state: 'released',
-      fileName: name,
-      sha256: digest,
-      location: channel.location,
-      alreadyReleased: false,
-      recovered,
-    };
-  });
+      return {
+        orderId: order.id,
+        accountId: order.bank_account_id,
+        state: 'released',
+        fileName: name,
+        sha256: digest,
+        location: channel.location,
+        alreadyReleased: false,
+        recovered,
+      };
+    },
+  );
   if (result === undefined)
     throw new ConflictError(
       `payment order ${input.orderId} cannot be released: ${expired}; it needs approval again`,
