@@ -1,4 +1,4 @@
-# Prepares a fresh Odoo 18 demo database for Kontor's live contract tests; run through `odoo-bin shell`.
+# Prepares a fresh Odoo 17/18 demo database for Kontor's live contract tests; run through `odoo-bin shell`.
 # Idempotent: grants the integration groups, activates EUR, adds an isolation company with a chart,
 # gives the demo bank journal an IBAN and prints a new persistent API key for admin.
 admin = env.ref('base.user_admin')
@@ -18,5 +18,10 @@ if not journal.bank_account_id:
     bank = env['res.partner.bank'].create({'acc_number': 'DE89370400440532013000', 'partner_id': main.partner_id.id, 'company_id': main.id})
     journal.bank_account_id = bank
 print('COMPANIES', main.id, other.id)
-print('APIKEY=' + env['res.users.apikeys'].with_user(admin)._generate(None, 'kontor-live-tests', None))
+apikeys = env['res.users.apikeys'].with_user(admin)
+try:  # Odoo 18+: (scope, name, expiration_date); Odoo 16/17: (scope, name)
+    key = apikeys._generate(None, 'kontor-live-tests', None)
+except TypeError:
+    key = apikeys._generate(None, 'kontor-live-tests')
+print('APIKEY=' + key)
 env.cr.commit()
