@@ -38,13 +38,18 @@ export const statementRoutes: RouteModule = async (app, services) => {
         summary:
           'Import a bank statement file (camt.052/053/054, MT940/942, CSV) sent as the raw body or as one multipart file part',
         description:
-          'The same file twice answers 200 with the first import (duplicate: true); a new file answers 201. A file that fails any check (unknown account, wrong currency, unbalanced, malformed) stores nothing.',
-        querystring: z.object({ filename: z.string().max(255).optional() }),
+          "The same file twice answers 200 with the first import (duplicate: true); a new file answers 201. A file that fails any check (unknown account, wrong currency, unbalanced, malformed) stores nothing. A CSV file needs the bank account it belongs to (`account` query parameter, or an `account` multipart field before the file part): that account's csvProfile reads it.",
+        querystring: z.object({
+          filename: z.string().max(255).optional(),
+          /** Id of the configured bank account the file is for; required for CSV. */
+          account: z.string().min(1).max(100).optional(),
+        }),
       },
     },
     async (request, reply) => {
       let content: Buffer;
       let fileName = request.query.filename;
+      let account = request.query.account;
       if (request.isMultipart()) {
         const part = await request.file();
         if (part === undefined)
@@ -58,6 +63,11 @@ export const statementRoutes: RouteModule = async (app, services) => {
           });
         }
         fileName ??= part.filename || undefined;
+        // Fields sent before the file part arrive with it.
+        const field = part.fields.account;
+        const value =
+          field !== undefined && !Array.isArray(field) && field.type === 'field' ? field.value : undefined;
+        if (typeof value === 'string' && value !== '') account ??= value;
       } else if (Buffer.isBuffer(request.body)) {
         content = request.body;
       } else {
@@ -75,6 +85,7 @@ export const statementRoutes: RouteModule = async (app, services) => {
         source: 'api',
         actor: request.identity?.identityId ?? 'anonymous',
         correlationId: request.correlationId || undefined,
+        account,
       });
       return reply.status(summary.duplicate ? 200 : 201).send(summary);
     },

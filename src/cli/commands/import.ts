@@ -1,4 +1,8 @@
-/** `kontor import FILE…`: imports statement files through the same flow as the API and the inbox folders. */
+/**
+ * `kontor import [--account ID] FILE…`: imports statement files through the same flow as the API
+ * and the inbox folders. `--account` names the bank account the files are for; a CSV needs it
+ * (that account's csvProfile reads it).
+ */
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { userInfo } from 'node:os';
@@ -13,12 +17,15 @@ import { action } from '../run.ts';
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('import bank statement files (camt.052/053/054, MT940/942) and post their lines to Odoo')
+    .description(
+      'import bank statement files (camt.052/053/054, MT940/942, CSV with --account) and post their lines to Odoo',
+    )
     .argument('<files...>', 'statement files')
     .option('-c, --config <file>', 'configuration file')
+    .option('--account <id>', 'bank account the files are for (needed for CSV: its csvProfile reads them)')
     .option('--no-post', 'only store the lines; the running hub posts them')
     .action(
-      action(async (files: string[], opts: { config?: string; post: boolean }) => {
+      action(async (files: string[], opts: { config?: string; post: boolean; account?: string }) => {
         const { config } = loadConfig(opts.config ?? program.opts<{ config?: string }>().config);
         const kontor = await startKontor({
           config,
@@ -48,6 +55,7 @@ export function registerImport(program: Command): void {
                 fileName: basename(file),
                 source: 'cli',
                 actor: `cli:${userInfo().username}`,
+                account: opts.account,
               });
               const line = `${file}: ${r.duplicate ? 'already imported as' : 'imported as'} ${r.importId} — ${r.statements.length} statement(s), ${r.newLines} new line(s), ${r.duplicateLines} already known`;
               if (bar) bar.update(done, { file: basename(file) });

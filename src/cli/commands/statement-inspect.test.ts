@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseConfig } from '../../config/index.ts';
 import { ErrorCodes } from '../../domain/index.ts';
 import { StatementParseError } from '../../formats/index.ts';
 import { inspectStatementFile } from './statement-inspect.ts';
@@ -52,5 +56,52 @@ describe('kontor statement inspect', () => {
         return true;
       },
     );
+  });
+
+  it('reads a CSV with the csvProfile of the configured account, or a --profile file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kontor-inspect-'));
+    try {
+      const file = join(dir, 'nov.csv');
+      writeFileSync(file, 'Datum;Betrag;Text\n01.11.2026;10,50;a\n02.11.2026;-2,25;b\n');
+      const profile = {
+        delimiter: ';',
+        dateFormat: 'DD.MM.YYYY',
+        decimalSeparator: ',',
+        currency: 'EUR',
+        columns: { bookingDate: 'Datum', amount: 'Betrag' },
+      };
+      const loadedConfig = parseConfig(
+        [
+          'entities: [{id: demo, name: Demo, country: DE, baseCurrency: EUR}]',
+          'bankAccounts:',
+          `  - {id: csv-eur, entity: demo, iban: DE89370400440532013000, currency: EUR, odooJournal: BNK1, csvProfile: ${JSON.stringify(profile)}}`,
+          '  - {id: plain, entity: demo, accountNumber: "123", currency: EUR, odooJournal: BNK1}',
+        ].join('\n'),
+      );
+      const c = capture();
+      assert.equal(await inspectStatementFile(file, { account: 'csv-eur', loadedConfig }, c.output), 0);
+      assert.match(c.out.join(''), /account: {2}DE89\*+3000 EUR/);
+      assert.match(c.out.join(''), /entries: {2}2/);
+
+      const profileFile = join(dir, 'profile.yaml');
+      writeFileSync(profileFile, JSON.stringify(profile));
+      const p = capture();
+      assert.equal(await inspectStatementFile(file, { profile: profileFile, json: true }, p.output), 0);
+      const json = JSON.parse(p.out.join('')) as { lines: { amount: { amount: string } }[] }[];
+      assert.deepEqual(
+        json[0]!.lines.map((l) => l.amount.amount),
+        ['10.50', '-2.25'],
+      );
+
+      for (const [options, message] of [
+        [{ account: 'plain', loadedConfig }, /plain has no csvProfile/],
+        [{ account: 'nope', loadedConfig }, /no bank account "nope"/],
+        [{}, /needs --account ID/],
+      ] as const) {
+        await assert.rejects(inspectStatementFile(file, options, capture().output), message);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,11 @@
-/** `kontor statement inspect FILE [--json]`: parses and balance-checks a bank file without importing it. */
+/**
+ * `kontor statement inspect FILE [--json] [--account ID | --profile FILE]`: parses and
+ * balance-checks a bank file without importing it. A CSV is read with the csvProfile of the
+ * configured account (`--account`) or with a profile file (`--profile`).
+ */
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { type Statement, type StatementLine, formatMoney, maskIban } from '../../domain/index.ts';
@@ -16,6 +21,7 @@ import {
   readStatementEvents,
 } from '../../formats/index.ts';
 import { ErrorCodes } from '../../domain/index.ts';
+import { type KontorConfig, loadConfig } from '../../config/index.ts';
 import { action } from '../run.ts';
 import type { RegisterCommand } from './index.ts';
 
@@ -23,8 +29,15 @@ import type { RegisterCommand } from './index.ts';
 export interface StatementInspectOptions {
   json?: boolean;
   format?: StatementFormat;
+  /** A CSV profile file (YAML or JSON); `csvProfile` is its older name. */
+  profile?: string;
   csvProfile?: string;
+  /** Id of a configured bank account: its csvProfile and IBAN/account number read a CSV. */
   account?: string;
+  /** kontor.yaml to find `account` in (default: KONTOR_CONFIG or ./kontor.yaml). */
+  config?: string;
+  /** The loaded configuration (tests pass it instead of a file). */
+  loadedConfig?: KontorConfig;
   maxBytes?: number;
 }
 
@@ -83,15 +96,35 @@ export async function inspectStatementFile(
   const parseOptions: ParseStatementsOptions = {};
   if (options.maxBytes !== undefined) parseOptions.maxBytes = options.maxBytes;
   if (format === 'csv') {
-    if (options.csvProfile === undefined)
+    const profileFile = options.profile ?? options.csvProfile;
+    const account =
+      options.account === undefined
+        ? undefined
+        : (options.loadedConfig ?? loadConfig(options.config).config).bankAccounts.find(
+            (a) => a.id === options.account,
+          );
+    if (options.account !== undefined && account === undefined)
       throw new StatementParseError(
-        'a CSV needs --csv-profile FILE (YAML or JSON)',
+        `there is no bank account "${options.account}" in the configuration`,
+        {},
+        { code: ErrorCodes.STATEMENT_ACCOUNT_UNKNOWN },
+      );
+    if (profileFile === undefined && account?.csvProfile === undefined)
+      throw new StatementParseError(
+        account === undefined
+          ? 'a CSV needs --account ID (a configured account with a csvProfile) or --profile FILE (YAML or JSON)'
+          : `bank account ${account.id} has no csvProfile in the configuration; add one or pass --profile FILE`,
         {},
         { code: ErrorCodes.STATEMENT_FORMAT_UNKNOWN },
       );
     parseOptions.csv = {
-      profile: parseYaml(await readFile(options.csvProfile, 'utf8')),
-      account: { accountNumber: options.account ?? 'unknown' },
+      profile:
+        profileFile === undefined ? account!.csvProfile! : parseYaml(await readFile(profileFile, 'utf8')),
+      account:
+        account?.iban !== undefined
+          ? { iban: account.iban }
+          : { accountNumber: account?.accountNumber ?? 'unknown' },
+      statementId: basename(path),
     };
   }
   const events = readStatementEvents(
@@ -166,12 +199,15 @@ export const registerStatementInspect: RegisterCommand = (program: Command) => {
     .argument('<file>', 'the bank file')
     .option('--json', 'print the canonical statements as JSON')
     .option('--format <format>', 'camt | mt940 | csv (default: detected)')
-    .option('--csv-profile <file>', 'CSV mapping profile (YAML or JSON)')
-    .option('--account <id>', 'account of a CSV file that does not name it')
+    .option('--account <id>', 'configured bank account of a CSV file: its csvProfile reads the file')
+    .option('--profile <file>', "CSV mapping profile (YAML or JSON) instead of the account's")
+    .option('--csv-profile <file>', 'same as --profile')
+    .option('-c, --config <file>', 'configuration file (for --account)')
     .option('--max-bytes <n>', 'reject files larger than this', (v) => Number.parseInt(v, 10))
     .action(
       action(async (file: string, opts: StatementInspectOptions) => {
-        const code = await inspectStatementFile(file, opts, {
+        const config = opts.config ?? program.opts<{ config?: string }>().config;
+        const code = await inspectStatementFile(file, config === undefined ? opts : { ...opts, config }, {
           out: (t) => process.stdout.write(t),
           err: (t) => process.stderr.write(t),
         });

@@ -1,5 +1,6 @@
 /** Finds the configured bank account (and its entity) a statement belongs to. */
 import { ErrorCodes, maskIban, ValidationError, type Statement } from '../../domain/index.ts';
+import type { CsvProfileInput } from '../../formats/index.ts';
 
 /** The part of a configured bank account the import needs. */
 export interface ImportAccount {
@@ -9,6 +10,8 @@ export interface ImportAccount {
   accountNumber?: string | undefined;
   currency: string;
   odooJournal: string | number;
+  /** How this bank's CSV exports map onto statement lines; needed to import a CSV for this account. */
+  csvProfile?: CsvProfileInput | undefined;
 }
 
 /** The part of a configured legal entity the import needs. */
@@ -47,4 +50,29 @@ export function resolveAccount(
     );
   }
   return found;
+}
+
+/** The configured account with this id, or STATEMENT_ACCOUNT_UNKNOWN naming the known ones. */
+export function findAccountById(id: string, accounts: readonly ImportAccount[]): ImportAccount {
+  const found = accounts.find((a) => a.id === id);
+  if (found === undefined) {
+    throw new ValidationError(
+      `there is no bank account "${id}" in the configuration (known: ${accounts.map((a) => a.id).join(', ') || 'none'})`,
+      [{ path: 'account', message: `unknown account ${id}` }],
+      { code: ErrorCodes.STATEMENT_ACCOUNT_UNKNOWN },
+    );
+  }
+  return found;
+}
+
+/** The CSV profile of an account, or a VALIDATION_FAILED that says where to configure it. */
+export function csvProfileOf(account: ImportAccount): CsvProfileInput {
+  if (account.csvProfile === undefined) {
+    throw new ValidationError(
+      `bank account ${account.id} has no csvProfile: add one under bankAccounts in kontor.yaml to import its CSV files`,
+      [{ path: `bankAccounts.${account.id}.csvProfile`, message: 'missing' }],
+      { code: ErrorCodes.VALIDATION_FAILED },
+    );
+  }
+  return account.csvProfile;
 }

@@ -24,7 +24,13 @@ import {
 } from '../../formats/index.ts';
 import type { Db, Tx } from '../../store/index.ts';
 import type { AuditFn, PublishFn } from '../shared/index.ts';
-import { resolveAccount, type ImportAccount, type ImportEntity } from './accounts.ts';
+import {
+  csvProfileOf,
+  findAccountById,
+  resolveAccount,
+  type ImportAccount,
+  type ImportEntity,
+} from './accounts.ts';
 import { assignEntryKeys } from './entry-key.ts';
 
 export type { AuditFn, PublishFn } from '../shared/index.ts';
@@ -39,7 +45,7 @@ export interface StatementImportDeps {
   ids: IdGenerator;
   /** Files larger than this are rejected before parsing (default 200 MiB). */
   maxBytes?: number;
-  /** Options for CSV files (the bank's mapping profile). */
+  /** Parser options (size limit, encoding); a CSV's profile comes from its account. */
   parseOptions?: ParseStatementsOptions;
 }
 
@@ -52,6 +58,12 @@ export interface ImportFileInput {
   /** Who imports: an identity id, `folder:<account>`, `cli:<user>`. */
   actor: string;
   correlationId?: string | undefined;
+  /**
+   * The configured bank account the file is for (its id). A CSV needs it: CSV exports rarely name
+   * their account, and the account's `csvProfile` says how to read the columns. For other formats
+   * it is checked against the account the file names.
+   */
+  account?: string | undefined;
 }
 
 export interface ImportedStatement {
@@ -106,6 +118,8 @@ interface ParsedStatement {
 async function parseAndCheck(
   content: Uint8Array,
   deps: StatementImportDeps,
+  named: ImportAccount | undefined,
+  statementId: string,
 ): Promise<{ format: string; parsed: ParsedStatement[] }> {
   const format = detectFormat(content.subarray(0, 8192));
   if (format === undefined) {
@@ -117,12 +131,27 @@ async function parseAndCheck(
       },
     );
   }
+  const options: ParseStatementsOptions = {
+    ...deps.parseOptions,
+    maxBytes: deps.maxBytes ?? DEFAULT_MAX_BYTES,
+  };
+  if (format === 'csv') {
+    if (named === undefined) {
+      throw new ValidationError(
+        'a CSV statement names no account: say which bank account it is for (?account=<id>, the multipart field "account", or kontor import --account <id>)',
+        [{ path: 'account', message: 'required for CSV files' }],
+        { code: ErrorCodes.VALIDATION_FAILED },
+      );
+    }
+    options.csv = {
+      profile: csvProfileOf(named),
+      statementId,
+      account: named.iban !== undefined ? { iban: named.iban } : { accountNumber: named.accountNumber! },
+    };
+  }
   const parsed: ParsedStatement[] = [];
   let lines: StatementLine[] = [];
-  for await (const event of readStatementEvents(format, content, {
-    maxBytes: deps.maxBytes ?? DEFAULT_MAX_BYTES,
-    ...deps.parseOptions,
-  })) {
+  for await (const event of readStatementEvents(format, content, options)) {
     if (event.type === 'statement-start') lines = [];
     else if (event.type === 'line') lines.push(event.line);
     else {
@@ -156,10 +185,24 @@ export async function importStatementFile(
   const existing = await findImportBySha(deps.db, sha256);
   if (existing !== undefined) return { ...existing, duplicate: true };
 
-  const { format, parsed } = await parseAndCheck(input.content, deps);
+  const named = input.account === undefined ? undefined : findAccountById(input.account, deps.accounts);
+  // A CSV has no statement id of its own: its name, else its content, identifies it.
+  const { format, parsed } = await parseAndCheck(
+    input.content,
+    deps,
+    named,
+    input.fileName ?? `csv-${sha256.slice(0, 16)}`,
+  );
   // Validate every statement before writing anything: a file is imported whole or not at all.
   const checked = parsed.map(({ statement, summary }) => {
     const account = resolveAccount(statement, deps.accounts);
+    if (named !== undefined && account.id !== named.id) {
+      throw new ValidationError(
+        `statement ${statement.statementId} is for bank account ${account.id}, not ${named.id} as the import said`,
+        [{ path: 'account', message: `the file is for ${account.id}` }],
+        { code: ErrorCodes.VALIDATION_FAILED },
+      );
+    }
     const balance = checkBalance(summary);
     if (balance.status === 'unbalanced') throw balance.error;
     return { statement, account, balanceCheck: balance.status };
