@@ -3,7 +3,8 @@
 // delivery; concurrent and repeated releases upload once; a wrong host key is refused with
 // nothing uploaded; a server that is down leaves the order waiting and it is delivered once
 // when the server is back; a crash after the upload is finished by recording only. Also: a
-// release without the XSDs says which file and which environment variable.
+// release without the XSDs says which file and which environment variable. A released order is
+// cancelled only when the server proves it does not hold the file.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,7 @@ import {
   type PaymentDeliveryChannel,
   type PaymentRunDeps,
 } from '../src/flows/payment-run/index.ts';
+import { type AppError, RetryAfterError } from '../src/domain/index.ts';
 import { backends, createTestDb, type TestDb } from './support/db.ts';
 import { releaseDeps, runBills } from './support/payment-release-child.ts';
 import { startSftpServer, type TestSftpServer } from './support/sftp-server.ts';
@@ -67,7 +69,7 @@ for (const backend of backends) {
         deliveryFor: () => channel,
       };
       const remoteFiles = () => readdirSync(join(server.root, remote));
-      return { deps, outbox, remote, remoteFiles };
+      return { deps, outbox, remote, remoteFiles, plain: sftp };
     }
 
     async function approvedOrder(deps: PaymentRunDeps): Promise<string> {
@@ -168,8 +170,25 @@ for (const backend of backends) {
       // The loop leaves a refused order to a person instead of hammering the server.
       const pass = await deliverPendingPaymentOrders(s.deps);
       assert.equal(pass.failed[0]?.error.code, 'BANK_CHANNEL_HOST_KEY_MISMATCH');
-      // The bank never had it: the order can still be cancelled (the next tests share the account).
-      assert.equal((await cancelPaymentOrder(s.deps, { orderId, actor: 'carol' })).state, 'cancelled');
+      // A server Kontor cannot trust cannot prove it lacks the file: no cancel until the channel is fixed.
+      await assert.rejects(
+        cancelPaymentOrder(s.deps, { orderId, actor: 'carol' }),
+        code('BANK_CHANNEL_HOST_KEY_MISMATCH'),
+      );
+      const fixed = createSftpChannel({
+        host: server.host,
+        port: server.port,
+        username: server.username,
+        password: server.password,
+        path: s.remote,
+        hostKeySha256: server.hostKeySha256,
+      });
+      // The bank never had it: the order can then be cancelled (the next tests share the account).
+      const cancelled = await cancelPaymentOrder(
+        { ...s.deps, deliveryFor: () => fixed },
+        { orderId, actor: 'carol' },
+      );
+      assert.equal(cancelled.state, 'cancelled');
     });
 
     it('a server that is down leaves the order waiting; the loop delivers it once when the server is back', async () => {
@@ -217,6 +236,7 @@ for (const backend of backends) {
       const s = setup({
         wrap: (inner) => ({
           location: inner.location,
+          withdraw: (name, content) => inner.withdraw(name, content),
           async deliver(name, content) {
             const r = await inner.deliver(name, content);
             if (crash) throw new Error('simulated crash after the upload');
@@ -235,6 +255,60 @@ for (const backend of backends) {
       assert.equal(server.stats.writes, writes, 'found on the server, not uploaded again');
       const { audits } = await trail(orderId);
       assert.equal(audits.find((a) => a.action === 'payment-order.sent')?.details.recovered, true);
+    });
+
+    it('an order whose file reached the server before a crash cannot be cancelled; an interrupted upload is withdrawn', async () => {
+      const s = setup({
+        wrap: (inner) => ({
+          location: inner.location,
+          withdraw: (name, content) => inner.withdraw(name, content),
+          async deliver(name, content) {
+            await inner.deliver(name, content);
+            throw new Error('simulated crash after the upload');
+          },
+        }),
+      });
+      const delivered = await approvedOrder(s.deps);
+      await releasePaymentOrder(s.deps, { orderId: delivered, actor: 'ops' });
+      await assert.rejects(
+        cancelPaymentOrder(s.deps, { orderId: delivered, actor: 'carol' }),
+        (e: AppError) => {
+          assert.equal(e.code, 'PAYMENT_ORDER_STATE_CONFLICT');
+          assert.match(e.message, /already on the bank's server/);
+          return true;
+        },
+      );
+      const order = await getPaymentOrder(s.deps, delivered);
+      assert.equal(order.state, 'released', 'nothing cancelled; the delivery loop records it as sent');
+      assert.equal(
+        (await deliverPendingPaymentOrders({ ...s.deps, deliveryFor: () => s.plain })).delivered[0],
+        delivered,
+      );
+
+      const u = setup({
+        wrap: (inner) => ({
+          location: inner.location,
+          withdraw: (name, content) => inner.withdraw(name, content),
+          deliver: () => Promise.reject(new RetryAfterError('BANK_CHANNEL_UNAVAILABLE', 'connection reset')),
+        }),
+      });
+      const interrupted = await approvedOrder(u.deps);
+      await releasePaymentOrder(u.deps, { orderId: interrupted, actor: 'ops' });
+      writeFileSync(join(server.root, u.remote, `.${interrupted}.xml.part`), '<Document>half');
+      const cancelled = await cancelPaymentOrder(u.deps, { orderId: interrupted, actor: 'carol' });
+      assert.equal(cancelled.state, 'cancelled');
+      assert.deepEqual(u.remoteFiles(), [], 'the partial upload is gone');
+    });
+
+    it('a server that cannot be reached keeps a released order from being cancelled', async () => {
+      const s = setup({ hostKeySha256: `SHA256:${'A'.repeat(43)}` });
+      const orderId = await approvedOrder(s.deps);
+      await releasePaymentOrder(s.deps, { orderId, actor: 'ops' });
+      await assert.rejects(cancelPaymentOrder(s.deps, { orderId, actor: 'carol' }), (e: AppError) => {
+        assert.equal(e.code, 'BANK_CHANNEL_HOST_KEY_MISMATCH');
+        return true;
+      });
+      assert.equal((await getPaymentOrder(s.deps, orderId)).state, 'released');
     });
 
     it('a different file under the order’s name on the server is a conflict and is left untouched', async () => {

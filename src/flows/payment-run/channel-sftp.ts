@@ -21,6 +21,13 @@ export interface PaymentDeliveryChannel {
    * `retryable` says whether a later attempt can help.
    */
   deliver(name: string, content: string): Promise<{ uploaded: boolean; remotePath: string }>;
+  /**
+   * Before an order is cancelled: `delivered` when the bank's server already holds this file under
+   * `name` (the order can no longer be cancelled), else removes what an interrupted upload left and
+   * answers `withdrawn` (a foreign file under the name is left untouched). Throws BANK_CHANNEL_*
+   * errors when the server cannot say; then nothing may be cancelled.
+   */
+  withdraw(name: string, content: string): Promise<'delivered' | 'withdrawn'>;
 }
 
 export interface SftpChannelOptions {
@@ -85,75 +92,95 @@ export function createSftpChannel(options: SftpChannelOptions): PaymentDeliveryC
     );
   }
 
+  /** Runs `work` on a connection to a server whose host key is the configured one. */
+  async function withSession<T>(work: (client: SftpClient) => Promise<T>): Promise<T> {
+    const client = new SftpClient('kontor-bank-channel');
+    let presented: string | undefined;
+    try {
+      await client.connect({
+        host: options.host,
+        port: options.port,
+        username: options.username,
+        ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey }),
+        ...(options.password === undefined ? {} : { password: options.password }),
+        readyTimeout: options.readyTimeoutMs ?? 20_000,
+        // Refuse any server whose key is not the configured one, before authenticating.
+        hostVerifier: (key: Buffer) => {
+          const fingerprint = sshFingerprint(key);
+          if (fingerprint === expected) return true;
+          presented = fingerprint;
+          return false;
+        },
+      });
+      return await work(client);
+    } catch (e) {
+      throw classify(e, presented);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  async function sizeOf(client: SftpClient, path: string): Promise<number | undefined> {
+    try {
+      return (await client.stat(path)).size;
+    } catch (e) {
+      if (isNoSuchFile(e)) return undefined;
+      throw e;
+    }
+  }
+
+  function paths(name: string): { final: string; temp: string } {
+    if (name.includes('/') || name.startsWith('.'))
+      throw new NonRetryableError(ErrorCodes.VALIDATION_FAILED, `not a payment file name: ${name}`);
+    // One temp name per file: uploads of one order are serialised by its row lock, and a crashed
+    // attempt's partial temp file is simply overwritten by the next one.
+    return { final: posix.join(options.path, name), temp: posix.join(options.path, `.${name}.part`) };
+  }
+
   return {
     location,
     async deliver(name, content) {
-      if (name.includes('/') || name.startsWith('.'))
-        throw new NonRetryableError(ErrorCodes.VALIDATION_FAILED, `not a payment file name: ${name}`);
+      const { final, temp } = paths(name);
       const body = Buffer.from(content, 'utf8');
       const digest = sha256(body);
-      const final = posix.join(options.path, name);
-      // One temp name per file: uploads of one order are serialised by its row lock, and a crashed
-      // attempt's partial temp file is simply overwritten by the next one.
-      const temp = posix.join(options.path, `.${name}.part`);
-      const client = new SftpClient('kontor-bank-channel');
-      let presented: string | undefined;
-
-      /** Adopts the file already under the final name when it is ours (same size and hash). */
-      async function adoptExisting(size: number): Promise<{ uploaded: false; remotePath: string }> {
-        const theirs = size === body.length ? ((await client.get(final)) as Buffer) : undefined;
-        if (theirs === undefined || sha256(theirs) !== digest)
-          throw new NonRetryableError(
-            ErrorCodes.BANK_CHANNEL_FILE_CONFLICT,
-            `${final} on ${where} exists with other content (${size} bytes) than the released file (${body.length} bytes, sha256 ${digest}); it is left untouched`,
-            { details: { location, remotePath: final, sha256: digest } },
-          );
-        return { uploaded: false, remotePath: final };
-      }
-
-      async function sizeOf(path: string): Promise<number | undefined> {
-        try {
-          return (await client.stat(path)).size;
-        } catch (e) {
-          if (isNoSuchFile(e)) return undefined;
-          throw e;
+      return withSession(async (client) => {
+        /** Adopts the file already under the final name when it is ours (same size and hash). */
+        async function adoptExisting(size: number): Promise<{ uploaded: false; remotePath: string }> {
+          const theirs = size === body.length ? ((await client.get(final)) as Buffer) : undefined;
+          if (theirs === undefined || sha256(theirs) !== digest)
+            throw new NonRetryableError(
+              ErrorCodes.BANK_CHANNEL_FILE_CONFLICT,
+              `${final} on ${where} exists with other content (${size} bytes) than the released file (${body.length} bytes, sha256 ${digest}); it is left untouched`,
+              { details: { location, remotePath: final, sha256: digest } },
+            );
+          return { uploaded: false, remotePath: final };
         }
-      }
 
-      try {
-        await client.connect({
-          host: options.host,
-          port: options.port,
-          username: options.username,
-          ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey }),
-          ...(options.password === undefined ? {} : { password: options.password }),
-          readyTimeout: options.readyTimeoutMs ?? 20_000,
-          // Refuse any server whose key is not the configured one, before authenticating.
-          hostVerifier: (key: Buffer) => {
-            const fingerprint = sshFingerprint(key);
-            if (fingerprint === expected) return true;
-            presented = fingerprint;
-            return false;
-          },
-        });
-        const existing = await sizeOf(final);
+        const existing = await sizeOf(client, final);
         if (existing !== undefined) return await adoptExisting(existing);
         await client.put(body, temp, { writeStreamOptions: { flags: 'w', mode: 0o600 } });
         try {
           await client.rename(temp, final);
         } catch (e) {
           // Someone else's rename won (or the server refuses to replace): adopt theirs if it is the same file.
-          const now = await sizeOf(final);
+          const now = await sizeOf(client, final);
           if (now === undefined) throw e;
           await client.delete(temp, true).catch(() => undefined);
           return await adoptExisting(now);
         }
         return { uploaded: true, remotePath: final };
-      } catch (e) {
-        throw classify(e, presented);
-      } finally {
-        await client.end().catch(() => undefined);
-      }
+      });
+    },
+    async withdraw(name, content) {
+      const { final, temp } = paths(name);
+      const body = Buffer.from(content, 'utf8');
+      return withSession(async (client) => {
+        const size = await sizeOf(client, final);
+        if (size === body.length && sha256((await client.get(final)) as Buffer) === sha256(body))
+          return 'delivered' as const;
+        if ((await sizeOf(client, temp)) !== undefined) await client.delete(temp);
+        return 'withdrawn' as const;
+      });
     },
   };
 }

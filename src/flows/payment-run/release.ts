@@ -234,6 +234,21 @@ export async function cancelPaymentOrder(
     const order = await readOrderRow(tx, input.orderId, true);
     let withdrawn: string | undefined;
     if (order.state === 'released' && order.file_name !== null) {
+      // An upload may have reached the bank's server before a crash kept it from being recorded:
+      // ask the server first (under the order's row lock, which delivery also takes). A server
+      // that cannot answer keeps the order as it is: cancelling could leave a live file at the bank.
+      const delivery = deps.deliveryFor?.(order.bank_account_id);
+      const xml = async () =>
+        (
+          await tx.query<{ file_xml: string }>('SELECT file_xml FROM payment_orders WHERE id = $1', [
+            order.id,
+          ])
+        ).rows[0]!.file_xml;
+      if (delivery !== undefined && (await delivery.withdraw(order.file_name, await xml())) === 'delivered')
+        throw new ConflictError(
+          `${order.file_name} is already on the bank's server (${delivery.location}); order ${order.id} can no longer be cancelled (ask the bank to recall it)`,
+          { code: ErrorCodes.PAYMENT_ORDER_STATE_CONFLICT },
+        );
       const gone = !(await deps.channelFor(order.bank_account_id).withdraw(order.file_name));
       if (gone)
         throw new ConflictError(
