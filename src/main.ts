@@ -40,6 +40,7 @@ import {
   type ReconciliationDeps,
 } from './flows/reconciliation/index.ts';
 import * as paymentRun from './flows/payment-run/index.ts';
+import { pain001XsdFileNames } from './formats/iso20022/xsd/index.ts';
 import { createLogger, type Logger } from './observability/index.ts';
 import { openStore, recordStart, type Db } from './store/index.ts';
 
@@ -149,7 +150,18 @@ export async function startKontor(options: StartOptions): Promise<RunningKontor>
       background: options.listen !== false,
     });
     stack.push(() => reconciliation.stop());
-    const paymentOrders = wirePaymentRun({ db, config, odoo: odoo.client, dataDir, env });
+    const payments = wirePaymentRun({
+      db,
+      config,
+      odoo: odoo.client,
+      dataDir,
+      env,
+      secrets,
+      logger,
+      background: options.listen !== false,
+    });
+    stack.push(() => payments.stop());
+    const paymentOrders = payments.services;
 
     const services: ApiServices = {
       db,
@@ -317,6 +329,8 @@ async function wireStatements(input: {
                 fileName: file.name,
                 source: 'folder',
                 actor: `folder:${a.id}`,
+                // The folder belongs to one account: its CSV profile reads CSV files, other files must name it.
+                account: a.id,
               });
               logger.info(
                 { file: file.name, importId: r.importId, duplicate: r.duplicate, newLines: r.newLines },
@@ -336,26 +350,71 @@ async function wireStatements(input: {
   };
 }
 
-/** Wires the payment-run flow: Odoo payables, one outbox folder per bank account, the policy and the pain.001 XSDs. */
+/**
+ * Wires the payment-run flow: Odoo payables, one outbox folder per bank account (the durable
+ * write of a release), the SFTP delivery channel and its retry loop where configured, the policy
+ * and the pain.001 XSDs.
+ */
 function wirePaymentRun(input: {
   db: Db;
   config: KontorConfig;
   odoo: OdooClient;
   dataDir: string;
   env: NodeJS.ProcessEnv;
-}): NonNullable<ApiServices['paymentOrders']> {
-  const { config } = input;
+  secrets: Record<string, string>;
+  logger: Logger;
+  /** Run the SFTP delivery loop (the hub); a CLI command delivers only when it releases. */
+  background: boolean;
+}): { services: NonNullable<ApiServices['paymentOrders']>; stop(): Promise<void> } {
+  const { config, logger } = input;
   // The official XSDs are not shipped in the package: KONTOR_XSD_DIR, else the shared fixtures next to the checkout.
   const xsdDir = input.env.KONTOR_XSD_DIR || new URL('../../shared/fixtures/xsd/', import.meta.url).pathname;
-  const readXsd = (name: string) =>
-    existsSync(join(xsdDir, name)) ? readFileSync(join(xsdDir, name), 'utf8') : undefined;
+  const xsdSource = input.env.KONTOR_XSD_DIR
+    ? `${xsdDir} (KONTOR_XSD_DIR)`
+    : `${xsdDir} (the default: KONTOR_XSD_DIR is not set)`;
   const xsd: paymentRun.PaymentRunDeps['xsd'] = {};
-  const v09 = readXsd('sepaxml__pain.001.001.09.xsd') ?? readXsd('pain.001.001.09.xsd');
-  const v03 = readXsd('oca-bp__pain.001.001.03.xsd') ?? readXsd('pain.001.001.03.xsd');
-  if (v09 !== undefined) xsd['pain.001.001.09'] = v09;
-  if (v03 !== undefined) xsd['pain.001.001.03'] = v03;
+  for (const version of Object.keys(pain001XsdFileNames) as (keyof typeof pain001XsdFileNames)[]) {
+    const file = pain001XsdFileNames[version].map((n) => join(xsdDir, n)).find((p) => existsSync(p));
+    if (file !== undefined) xsd[version] = readFileSync(file, 'utf8');
+  }
+  const missing = [...new Set(config.bankAccounts.map((a) => a.painVersion))].filter(
+    (v) => xsd[v] === undefined,
+  );
+  if (missing.length > 0)
+    logger.warn(
+      { xsdDir, missing: missing.map((v) => pain001XsdFileNames[v].join(' or ')) },
+      `payments: no XSD for ${missing.join(', ')} in ${xsdSource}; releases of those orders are refused until KONTOR_XSD_DIR points at a folder with the official XSDs`,
+    );
   const outboxes = new Map(
     config.bankAccounts.map((a) => [a.id, a.outbox ?? join(input.dataDir, 'outbox', a.id)]),
+  );
+  const deliveries = new Map(
+    config.bankAccounts
+      .filter((a) => a.sftp !== undefined)
+      .map((a) => {
+        const sftp = a.sftp!;
+        const passwordVar = `KONTOR_SFTP_PASSWORD_${a.id.toUpperCase().replace(/-/g, '_')}`;
+        const password = input.secrets[passwordVar];
+        if (sftp.privateKeyFile === undefined && !password)
+          throw new ConfigError(undefined, [
+            {
+              path: `bankAccounts.${a.id}.sftp`,
+              message: `set privateKeyFile or the password in ${passwordVar}`,
+            },
+          ]);
+        return [
+          a.id,
+          paymentRun.createSftpChannel({
+            host: sftp.host,
+            port: sftp.port,
+            username: sftp.username,
+            path: sftp.path,
+            hostKeySha256: sftp.hostKeySha256,
+            privateKey: sftp.privateKeyFile === undefined ? undefined : readFileSync(sftp.privateKeyFile),
+            password: password || undefined,
+          }),
+        ] as const;
+      }),
   );
   const deps: paymentRun.PaymentRunDeps = {
     db: input.db,
@@ -372,13 +431,30 @@ function wirePaymentRun(input: {
     payables: createOdooVendorPayables(input.odoo),
     policy: config.approvalPolicy,
     channelFor: (id) => paymentRun.createFolderChannel(outboxes.get(id) ?? join(input.dataDir, 'outbox', id)),
+    deliveryFor: (id) => deliveries.get(id),
     xsd,
+    xsdSource,
     publish: (tx, event) => publish(tx, event),
     audit: (tx, entry) => recordAudit(tx, entry),
     clock: systemClock,
     ids: uuidIds,
   };
-  return {
+  const loop =
+    input.background && deliveries.size > 0
+      ? paymentRun.startPaymentDeliveryLoop(deps, {
+          onResult: (r) => {
+            if (r.delivered.length > 0)
+              logger.info({ orders: r.delivered }, 'payment files delivered to the bank');
+            for (const f of r.failed)
+              logger[f.error.retryable ? 'warn' : 'error'](
+                { orderId: f.orderId, code: f.error.code },
+                `payment file delivery failed: ${f.error.message}${f.error.retryable ? '; the order waits and is retried' : '; the order waits for a person'}`,
+              );
+          },
+          onError: (e, retryInMs) => logger.warn({ err: e, retryInMs }, 'payment delivery pass failed'),
+        })
+      : undefined;
+  const services: NonNullable<ApiServices['paymentOrders']> = {
     propose: (i) => paymentRun.proposePaymentOrder(deps, i),
     list: (o) => paymentRun.listPaymentOrders(deps, o),
     get: (id) => paymentRun.getPaymentOrder(deps, id),
@@ -390,6 +466,7 @@ function wirePaymentRun(input: {
     file: (id) => paymentRun.readPaymentFile(deps, id),
     applyStatusReport: (i) => paymentRun.applyStatusReport(deps, i),
   };
+  return { services, stop: async () => loop?.stop() };
 }
 
 /** The statement-import functions the API and the CLI call. */
