@@ -50,25 +50,44 @@ function countQuotes(text: string, quote: string): number {
   return n;
 }
 
+const datePatterns = new Map<string, { regex: RegExp; order: ('Y' | 'y' | 'M' | 'D')[] }>();
+
+function datePattern(format: string): { regex: RegExp; order: ('Y' | 'y' | 'M' | 'D')[] } {
+  let pattern = datePatterns.get(format);
+  if (pattern === undefined) {
+    const order: ('Y' | 'y' | 'M' | 'D')[] = [];
+    let source = '^';
+    for (let i = 0; i < format.length;) {
+      const rest = format.slice(i);
+      const token = /^(YYYY|YY|MM|DD|M|D)/.exec(rest)?.[1];
+      if (token === undefined) {
+        source += format[i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+        i++;
+        continue;
+      }
+      order.push(token === 'YYYY' ? 'Y' : token === 'YY' ? 'y' : token[0] === 'M' ? 'M' : 'D');
+      source += token === 'YYYY' ? '(\\d{4})' : token.length === 2 ? '(\\d{2})' : '(\\d{1,2})';
+      i += token.length;
+    }
+    pattern = { regex: new RegExp(source), order };
+    datePatterns.set(format, pattern);
+  }
+  return pattern;
+}
+
 function readDate(text: string, format: string): string {
   const value = text.trim();
-  const pick = (token: string): string | undefined => {
-    const at = format.indexOf(token);
-    return at === -1 ? undefined : value.slice(at, at + token.length);
+  const { regex, order } = datePattern(format);
+  const m = regex.exec(value);
+  const part = (t: 'Y' | 'y' | 'M' | 'D'): string | undefined => {
+    const at = order.indexOf(t);
+    return at === -1 || m === null ? undefined : m[at + 1];
   };
-  const yyyy = pick('YYYY');
-  const yy = yyyy === undefined ? pick('YY') : undefined;
-  const mm = pick('MM');
-  const dd = pick('DD');
-  const year = yyyy ?? (yy === undefined ? undefined : `20${yy}`);
-  if (
-    year === undefined ||
-    mm === undefined ||
-    dd === undefined ||
-    !/^\d{4}$/.test(year) ||
-    !/^\d{2}$/.test(mm) ||
-    !/^\d{2}$/.test(dd)
-  ) {
+  const yy = part('y');
+  const year = part('Y') ?? (yy === undefined ? undefined : `20${yy}`);
+  const mm = part('M')?.padStart(2, '0');
+  const dd = part('D')?.padStart(2, '0');
+  if (year === undefined || mm === undefined || dd === undefined) {
     throw new Error(`"${text}" does not match the date format ${format}`);
   }
   const date = new Date(`${year}-${mm}-${dd}T00:00:00Z`);
@@ -121,6 +140,11 @@ export async function* readCsvEvents(
     return { statementId: options.statementId ?? 'csv', kind: 'statement', format: 'csv', account };
   };
 
+  // Rows with a balance: the first and the last, for the opening and the closing balance.
+  let firstRow: { balance: bigint; amount: bigint; date: string } | undefined;
+  let lastRow: { balance: bigint; amount: bigint; date: string } | undefined;
+  let rowsWithoutBalance = 0;
+
   const readRow = (cells: string[], number: number): StatementLine | undefined => {
     const c = profile.columns;
     const cell = (column: CsvColumn | undefined): string | undefined => {
@@ -155,7 +179,10 @@ export async function* readCsvEvents(
     if (profile.invertSign) amount = money(-amount.amount, currency);
     const rowCurrency = cell(c.currency);
     if (rowCurrency !== undefined && rowCurrency !== currency && c.instructedCurrency === undefined) {
-      throw new Error(`row is in ${rowCurrency} but the profile's account currency is ${currency}`);
+      if (profile.otherCurrencyRows === 'skip') return undefined;
+      throw new Error(
+        `row is in ${rowCurrency} but the profile's account currency is ${currency} (otherCurrencyRows: skip reads multi-currency exports)`,
+      );
     }
     const line: StatementLine = {
       entryRef: cell(c.reference) ?? `${options.statementId ?? 'csv'}/${number}`,
@@ -170,7 +197,8 @@ export async function* readCsvEvents(
       .filter((v): v is string => v !== undefined);
     if (remittance.length > 0) line.remittanceInfo = remittance.join(' ').replace(/\s+/g, ' ');
     const counterparty: Counterparty = {};
-    const name = cell(c.counterpartyName);
+    const names = c.counterpartyName === undefined ? [] : [c.counterpartyName].flat();
+    const name = names.map((col) => cell(col)).find((v) => v !== undefined);
     if (name !== undefined) counterparty.name = name;
     const acct = cell(c.counterpartyAccount)?.replace(/\s+/g, '').toUpperCase();
     if (acct !== undefined && isIban(acct)) counterparty.iban = acct as Counterparty['iban'];
@@ -180,10 +208,43 @@ export async function* readCsvEvents(
     const instructed = cell(c.instructedAmount);
     if (instructedCurrency !== undefined && instructed !== undefined && instructedCurrency !== currency) {
       const value = readAmount(instructed, instructedCurrency, profile);
-      if (value.amount !== 0n) line.instructedAmount = value;
+      // Like camt's InstdAmt, the instructed amount is unsigned: the line's amount carries the sign.
+      if (value.amount !== 0n)
+        line.instructedAmount = money(value.amount < 0n ? -value.amount : value.amount, value.currency);
+    }
+    const fee = cell(c.charges);
+    if (fee !== undefined) {
+      const charges = readAmount(fee, currency, profile);
+      if (charges.amount !== 0n)
+        line.charges = money(charges.amount < 0n ? -charges.amount : charges.amount, currency);
+    }
+    if (c.balance !== undefined) {
+      const text = cell(c.balance);
+      if (text === undefined) rowsWithoutBalance++;
+      else {
+        const balance = readAmount(text, currency, profile).amount;
+        const row = {
+          balance: profile.invertSign ? -balance : balance,
+          amount: amount.amount,
+          date: line.bookingDate,
+        };
+        firstRow ??= row;
+        lastRow = row;
+      }
     }
     if (rowAccount === undefined) rowAccount = cell(c.account);
     return line;
+  };
+
+  const withBalances = (h: StatementHead): StatementHead => {
+    // A row without a balance leaves a gap: no balances rather than wrong ones.
+    if (firstRow === undefined || lastRow === undefined || rowsWithoutBalance > 0) return h;
+    const [oldest, newest] = profile.rowOrder === 'oldest-first' ? [firstRow, lastRow] : [lastRow, firstRow];
+    return {
+      ...h,
+      openingBalance: { amount: money(oldest.balance - oldest.amount, profile.currency), date: oldest.date },
+      closingBalance: { amount: money(newest.balance, profile.currency), date: newest.date },
+    };
   };
 
   const queue: StatementEvent[] = [];
@@ -225,6 +286,6 @@ export async function* readCsvEvents(
     head = makeHead();
     queue.push({ type: 'statement-start', head });
   }
-  queue.push({ type: 'statement-end', summary: totals.summarize(head) });
+  queue.push({ type: 'statement-end', summary: totals.summarize(withBalances(head)) });
   yield* queue.splice(0, queue.length);
 }
