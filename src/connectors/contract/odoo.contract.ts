@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { type AppError, ErrorCodes, money } from '../../domain/index.ts';
-import type { OdooBankJournal, OdooClient, OdooCredentials, StatementLineInput } from '../odoo/index.ts';
+import {
+  createOdooReconciliationLedger,
+  type OdooBankJournal,
+  type OdooClient,
+  type OdooCredentials,
+  type StatementLineInput,
+} from '../odoo/index.ts';
 
 /** How the suite reaches one Odoo. */
 export interface OdooContractTarget {
@@ -238,6 +244,122 @@ export function registerOdooContract(setup: () => Promise<OdooContractTarget>): 
       const [reopened] = await client.readMoves(companyId, [invoice.id]);
       assert.equal(reopened!.residual.amount, invoice.residual.amount);
       assert.equal(reopened!.paymentState, 'not_paid');
+      const [undone] = await client.readStatementLines(companyId, [statementLineId]);
+      assert.equal(undone!.isReconciled, false);
+    });
+
+    test('books a bank-charges write-off in the same reconciliation: residual 0, line reconciled, replay and undo', async () => {
+      const ledger = createOdooReconciliationLedger(client);
+      const unpaid = (await client.listOpenItems(companyId, { kinds: ['out_invoice'] })).filter(
+        (i) =>
+          i.partnerId !== undefined &&
+          i.residual.currency === journal.currency &&
+          i.residual.amount === i.total.amount &&
+          i.residual.amount > 1000n,
+      );
+      // Not the first one: the plain reconciliation test above takes that, and tests may run at once.
+      const invoice = unpaid[1] ?? unpaid[0];
+      assert.ok(invoice, 'the target needs an unpaid customer invoice in the journal currency');
+      const fee = 150n;
+      const created = await client.createStatementLines(companyId, [
+        line(`wo-${invoice.id}`, invoice.residual.amount - fee, {
+          partnerId: invoice.partnerId!,
+          paymentRef: invoice.paymentReference ?? invoice.name,
+        }),
+      ]);
+      const statementLineId = created.outcomes[0]!.id!;
+      const request = {
+        companyId,
+        statementLineId,
+        allocations: [{ itemId: String(invoice.id), amount: invoice.residual }],
+        writeOff: { amount: money(-fee, journal.currency), account: 'bank-charges' },
+      };
+      try {
+        assert.deepEqual(await ledger.reconcileLine(request), {
+          status: 'reconciled',
+          writeOffSkipped: false,
+        });
+        const [paid] = await client.readMoves(companyId, [invoice.id]);
+        assert.equal(paid!.residual.amount, 0n);
+        assert.ok(['paid', 'in_payment'].includes(paid!.paymentState), paid!.paymentState);
+        const [reconciled] = await client.readStatementLines(companyId, [statementLineId]);
+        assert.equal(reconciled!.isReconciled, true);
+        assert.equal(reconciled!.residual.amount, 0n);
+        const items = (await client.execute(companyId, {
+          model: 'account.move.line',
+          method: 'search_read',
+          params: { domain: [['move_id', '=', reconciled!.moveId]], fields: ['account_id', 'balance'] },
+        })) as { account_id: [number, string]; balance: number }[];
+        const fees = items.filter((i) => i.balance === Number(fee) / 100);
+        assert.equal(fees.length, 1, JSON.stringify(items));
+        assert.match(fees[0]!.account_id[1], /bank fees/i);
+        // A replay books nothing twice.
+        assert.equal((await ledger.reconcileLine(request)).status, 'already_reconciled');
+        assert.equal(
+          await client.execute(companyId, {
+            model: 'account.move.line',
+            method: 'search_count',
+            params: { domain: [['move_id', '=', reconciled!.moveId]] },
+          }),
+          items.length,
+        );
+      } finally {
+        await client.undoReconciliation(companyId, statementLineId);
+      }
+      const [reopened] = await client.readMoves(companyId, [invoice.id]);
+      assert.equal(reopened!.residual.amount, invoice.residual.amount);
+      const [undone] = await client.readStatementLines(companyId, [statementLineId]);
+      assert.equal(undone!.isReconciled, false);
+      assert.equal(undone!.residual.amount, -(invoice.residual.amount - fee));
+    });
+
+    test('finds a registered payment by its key and reconciles a debit line with its outstanding item', async () => {
+      const ledger = createOdooReconciliationLedger(client);
+      const bill = (await client.listOpenItems(companyId, { kinds: ['in_invoice'] })).find(
+        (b) => b.partnerId !== undefined,
+      );
+      assert.ok(bill, 'the target needs an open vendor bill');
+      const key = `E2E-contract-${run}`;
+      const paid = await client.createPayments(companyId, [
+        {
+          key,
+          paymentType: 'outbound',
+          partnerType: 'supplier',
+          partnerId: bill.partnerId!,
+          journalId: journal.id,
+          amount: money(4321n, journal.currency),
+          date: today,
+          memo: `Kontor contract ${key}`,
+        },
+      ]);
+      const paymentId = paid.outcomes[0]!.id!;
+      const found = await ledger.findRegisteredPayments(companyId, [key, `${key}-unknown`]);
+      assert.equal(found.size, 1);
+      const payment = found.get(key)!;
+      assert.equal(payment.paymentId, paymentId);
+      assert.equal(payment.amount.amount, 4321n);
+      assert.equal(payment.outbound, true);
+      assert.equal(payment.matched, false);
+      assert.equal(payment.state, 'in_process');
+      const created = await client.createStatementLines(companyId, [
+        line(`pay-${key}`, -4321n, { partnerId: bill.partnerId!, paymentRef: key }),
+      ]);
+      const statementLineId = created.outcomes[0]!.id!;
+      const request = {
+        companyId,
+        statementLineId,
+        allocations: [{ itemId: `payment:${paymentId}`, amount: money(-4321n, journal.currency) }],
+      };
+      assert.equal((await ledger.reconcileLine(request)).status, 'reconciled');
+      const [after] = await client.readPayments(companyId, [paymentId]);
+      assert.equal(after!.state, 'paid');
+      assert.equal((await ledger.findRegisteredPayments(companyId, [key])).get(key)!.matched, true);
+      const [reconciled] = await client.readStatementLines(companyId, [statementLineId]);
+      assert.equal(reconciled!.isReconciled, true);
+      assert.equal((await ledger.reconcileLine(request)).status, 'already_reconciled');
+      await ledger.undoReconciliation(companyId, statementLineId);
+      const [reopened] = await client.readPayments(companyId, [paymentId]);
+      assert.equal(reopened!.state, 'in_process');
       const [undone] = await client.readStatementLines(companyId, [statementLineId]);
       assert.equal(undone!.isReconciled, false);
     });

@@ -46,6 +46,8 @@ export const sandboxSchema: Record<string, Record<string, FieldSpec>> = {
     name: char('Company Name', true),
     currency_id: m2o('res.currency', 'Currency', true),
     partner_id: m2o('res.partner', 'Partner'),
+    income_currency_exchange_account_id: m2o('account.account', 'Gain Exchange Rate Account'),
+    expense_currency_exchange_account_id: m2o('account.account', 'Loss Exchange Rate Account'),
   },
   'res.currency': {
     name: char('Currency', true),
@@ -136,6 +138,8 @@ export const sandboxSchema: Record<string, Record<string, FieldSpec>> = {
     debit: money('Debit'),
     credit: money('Credit'),
     balance: money('Balance'),
+    // The sandbox keeps journal items in the company currency, where Odoo has amount_currency = balance.
+    amount_currency: { type: 'monetary', label: 'Amount in Currency', compute: (r) => r.balance },
     amount_residual: money('Residual Amount'),
     amount_residual_currency: {
       type: 'monetary',
@@ -195,6 +199,17 @@ export const sandboxSchema: Record<string, Record<string, FieldSpec>> = {
     company_id: m2o('res.company', 'Company'),
     currency_id: m2o('res.currency', 'Currency'),
     move_id: m2o('account.move', 'Journal Entry'),
+    is_matched: {
+      type: 'boolean',
+      label: 'Is Matched With a Bank Statement',
+      compute: (r, db) => paymentLines(db, r).outstanding.some((l) => l.reconciled === true),
+    },
+    reconciled_bill_ids: {
+      type: 'many2many',
+      comodel: 'account.move',
+      label: 'Reconciled Bills',
+      compute: (r, db) => reconciledMoves(db, paymentLines(db, r).counterpart, 'in_invoice'),
+    },
   },
   'ir.model.data': {
     module: char('Module', true),
@@ -521,6 +536,12 @@ function writeRecord(
   vals: Record<string, unknown>,
 ): void {
   const record = db.browse(env, model, id);
+  if (model === 'account.bank.statement.line' && 'line_ids' in vals) {
+    const { line_ids: commands, ...rest } = vals;
+    writeStatementMoveLines(db, env, record, asList(commands));
+    if (Object.keys(rest).length > 0) writeRecord(db, env, model, id, rest);
+    return;
+  }
   checkValues(db, env, model, vals);
   if (model === 'account.move.line') {
     const allowed = new Set(['account_id', 'partner_id', 'name']);
@@ -551,6 +572,68 @@ function writeRecord(
     raiseFault('UserError', `the sandbox does not emulate writing ${model}`);
   db.update(model, id, vals);
   checkRequired(db, model, record);
+}
+
+/**
+ * `line_ids` commands on a posted statement line's entry, as Odoo 18 takes them over RPC: `(1, id, vals)`
+ * may change an item's account, partner and label but not its amount (Odoo answers "The entry is not
+ * balanced."), `(0, 0, vals)` adds items; the entry must balance afterwards and keep one liquidity item.
+ */
+function writeStatementMoveLines(
+  db: SandboxDb,
+  env: SandboxEnv,
+  statementLine: SandboxRecord,
+  commands: unknown[],
+): void {
+  const moveId = statementLine.move_id as number;
+  const move = db.get('account.move', moveId)!;
+  const currency = db.get('res.currency', move.currency_id as number)?.name as string;
+  for (const raw of commands) {
+    const [op, id, vals = {}] = asList(raw) as [number, number, Record<string, unknown>];
+    if (op === 1) {
+      const item = db.browse(env, 'account.move.line', id);
+      if (item.move_id !== moveId) raiseFault('UserError', 'The journal item belongs to another entry.');
+      const { balance, amount_currency: amountCurrency, debit, credit, ...rest } = vals;
+      const changes = [balance, amountCurrency, debit, credit].filter((v) => v !== undefined);
+      if (changes.some((v) => db.toMinor(v, currency) !== item.balance))
+        raiseFault('UserError', 'The entry is not balanced.');
+      writeRecord(db, env, 'account.move.line', id, rest);
+    } else if (op === 0) {
+      const { balance, amount_currency: amountCurrency, currency_id: currencyId, ...rest } = vals;
+      checkValues(db, env, 'account.move.line', rest);
+      const amount = db.toMinor(balance ?? amountCurrency, currency);
+      if (amountCurrency !== undefined && db.toMinor(amountCurrency, currency) !== amount)
+        raiseFault('UserError', 'The sandbox keeps journal items in the company currency only.');
+      if (currencyId !== undefined && currencyId !== move.currency_id)
+        raiseFault('UserError', 'The sandbox keeps journal items in the company currency only.');
+      const record = {
+        move_id: moveId,
+        company_id: move.company_id,
+        currency_id: move.currency_id,
+        partner_id: false,
+        name: false,
+        ...rest,
+        debit: Math.max(amount, 0),
+        credit: Math.max(-amount, 0),
+        balance: amount,
+        // Items of accounts that do not reconcile have nothing residual, as in Odoo.
+        amount_residual:
+          db.get('account.account', rest.account_id as number)?.reconcile === true ? amount : 0,
+        reconciled: false,
+      };
+      checkRequired(db, 'account.move.line', record);
+      db.insert('account.move.line', record);
+    } else raiseFault('UserError', `the sandbox does not emulate the command ${String(op)} on line_ids`);
+  }
+  const lines = linesOf(db, moveId);
+  if (lines.reduce((sum, l) => sum + (l.balance as number), 0) !== 0)
+    raiseFault('UserError', 'The entry is not balanced.');
+  const journal = db.get('account.journal', statementLine.journal_id as number)!;
+  if (lines.filter((l) => l.account_id === journal.default_account_id).length !== 1)
+    raiseFault(
+      'UserError',
+      `The journal entry ${String(move.name)} reached an invalid state regarding its related statement line.`,
+    );
 }
 
 function resyncStatementLine(db: SandboxDb, line: SandboxRecord, amount: number): void {
@@ -585,8 +668,9 @@ function statementLineState(db: SandboxDb, line: SandboxRecord): { reconciled: b
   const suspense = others.filter((l) => l.account_id === journal?.suspense_account_id);
   if (suspense.length > 0)
     return { reconciled: false, residual: suspense.reduce((s, l) => s + (l.balance as number), 0) };
-  const residual = others.reduce((s, l) => s + (l.amount_residual as number), 0);
-  return { reconciled: others.every((l) => l.reconciled === true || l.amount_residual === 0), residual };
+  // Odoo 18 looks at the suspense item only: once it is re-pointed, the line counts as reconciled even
+  // while the re-pointed item is still open (a reconciliation stopped between its write and reconcile).
+  return { reconciled: true, residual: 0 };
 }
 
 function postPayment(db: SandboxDb, env: SandboxEnv, payment: SandboxRecord): void {
@@ -687,6 +771,7 @@ function reconcileLines(db: SandboxDb, env: SandboxEnv, ids: number[]): void {
     db.update('account.move.line', line.id, { reconciled: line.amount_residual === 0 });
   }
   for (const moveId of new Set(lines.map((l) => l.move_id as number))) recomputeMove(db, moveId);
+  refreshPayments(db);
 }
 
 function removePartials(db: SandboxDb, lineId: number): void {
@@ -708,21 +793,94 @@ function removePartials(db: SandboxDb, lineId: number): void {
     touched.add(debit.move_id as number).add(credit.move_id as number);
   }
   for (const moveId of touched) recomputeMove(db, moveId);
+  refreshPayments(db);
 }
 
 function undoStatementLine(db: SandboxDb, env: SandboxEnv, line: SandboxRecord): void {
   const journal = db.browse(env, 'account.journal', line.journal_id as number);
+  let counterpart: SandboxRecord | undefined;
   for (const l of linesOf(db, line.move_id as number)) {
     removePartials(db, l.id);
     if (l.account_id === journal.default_account_id) continue;
-    // Odoo rebuilds the counterpart on the suspense account; keeping the id is a harmless simplification.
-    db.update('account.move.line', l.id, {
+    // Odoo clears the entry and rebuilds liquidity + suspense; keeping one id is a harmless simplification.
+    if (counterpart === undefined) counterpart = l;
+    else db.remove('account.move.line', l.id);
+  }
+  if (counterpart !== undefined) {
+    const amount = -(line.amount as number);
+    db.update('account.move.line', counterpart.id, {
       account_id: journal.suspense_account_id,
       partner_id: line.partner_id ?? false,
-      amount_residual: l.balance,
+      balance: amount,
+      debit: Math.max(amount, 0),
+      credit: Math.max(-amount, 0),
+      amount_residual: amount,
       reconciled: false,
     });
   }
+  refreshPayments(db);
+}
+
+/** A payment's journal items: the outstanding (liquidity) item and the receivable/payable counterpart. */
+function paymentLines(
+  db: SandboxDb,
+  payment: SandboxRecord,
+): { outstanding: SandboxRecord[]; counterpart: SandboxRecord[] } {
+  const lines = typeof payment.move_id === 'number' ? linesOf(db, payment.move_id) : [];
+  const partnerLine = (l: SandboxRecord): boolean => {
+    const type = db.get('account.account', l.account_id as number)?.account_type;
+    return type === 'asset_receivable' || type === 'liability_payable';
+  };
+  return { outstanding: lines.filter((l) => !partnerLine(l)), counterpart: lines.filter(partnerLine) };
+}
+
+/** The moves of `moveType` whose items are reconciled with `lines`. */
+function reconciledMoves(db: SandboxDb, lines: SandboxRecord[], moveType: string): number[] {
+  const ids = new Set(lines.map((l) => l.id));
+  const found = new Set<number>();
+  for (const p of db.table('account.partial.reconcile').values()) {
+    const debit = p.debit_move_id as number;
+    const credit = p.credit_move_id as number;
+    const other = ids.has(debit) ? credit : ids.has(credit) ? debit : undefined;
+    if (other === undefined) continue;
+    const moveId = db.get('account.move.line', other)?.move_id as number | undefined;
+    if (moveId !== undefined && db.get('account.move', moveId)?.move_type === moveType) found.add(moveId);
+  }
+  return [...found];
+}
+
+/**
+ * Odoo 18: a posted payment is `in_process` until its outstanding item is reconciled (with a bank
+ * statement line), then `paid`; an invoice paid by an unmatched payment is `in_payment`, not `paid`.
+ */
+function refreshPayments(db: SandboxDb): void {
+  for (const payment of db.table('account.payment').values()) {
+    if (payment.state !== 'in_process' && payment.state !== 'paid') continue;
+    const { outstanding, counterpart } = paymentLines(db, payment);
+    const matched = outstanding.length > 0 && outstanding.every((l) => l.reconciled === true);
+    const state = matched ? 'paid' : 'in_process';
+    if (payment.state !== state) db.update('account.payment', payment.id, { state });
+    for (const moveType of ['in_invoice', 'out_invoice', 'in_refund', 'out_refund'])
+      for (const moveId of reconciledMoves(db, counterpart, moveType)) recomputeMove(db, moveId);
+  }
+}
+
+/** Whether an item is settled only by payments whose outstanding item is still open. */
+function paidByUnmatchedPayment(db: SandboxDb, moveId: number): boolean {
+  const partnerLines = linesOf(db, moveId);
+  const ids = new Set(partnerLines.map((l) => l.id));
+  let viaPayment = false;
+  for (const p of db.table('account.partial.reconcile').values()) {
+    const debit = p.debit_move_id as number;
+    const credit = p.credit_move_id as number;
+    const other = ids.has(debit) ? credit : ids.has(credit) ? debit : undefined;
+    if (other === undefined) continue;
+    const otherMove = db.get('account.move.line', other)?.move_id;
+    const payment = [...db.table('account.payment').values()].find((x) => x.move_id === otherMove);
+    if (payment === undefined) return false;
+    if (paymentLines(db, payment).outstanding.some((l) => l.reconciled !== true)) viaPayment = true;
+  }
+  return viaPayment;
 }
 
 function recomputeMove(db: SandboxDb, moveId: number): void {
@@ -734,7 +892,14 @@ function recomputeMove(db: SandboxDb, moveId: number): void {
   });
   const residual = Math.abs(open.reduce((s, l) => s + (l.amount_residual as number), 0));
   const total = move.amount_total as number;
-  const paymentState = residual === 0 ? 'paid' : residual < total ? 'partial' : 'not_paid';
+  const paymentState =
+    residual === 0
+      ? paidByUnmatchedPayment(db, moveId)
+        ? 'in_payment'
+        : 'paid'
+      : residual < total
+        ? 'partial'
+        : 'not_paid';
   db.update('account.move', moveId, { amount_residual: residual, payment_state: paymentState });
 }
 

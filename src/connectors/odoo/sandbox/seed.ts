@@ -234,6 +234,21 @@ function seedCompanyBooks(db: SandboxDb, company: SandboxRecord, bankAccount: Sa
   account('101404', 'Outstanding Payments', 'asset_current', true);
   const income = account('400000', 'Product Sales', 'income');
   const expense = account('600000', 'Expenses', 'expense');
+  // Write-off targets as Odoo's generic chart has them: bank fees (xml id <company>_expense_finance)
+  // and the company's exchange gain/loss accounts.
+  const bankFees = account('620000', 'Bank Fees', 'expense');
+  db.insert('ir.model.data', {
+    module: 'account',
+    name: `${company.id}_expense_finance`,
+    model: 'account.account',
+    res_id: bankFees.id,
+  });
+  const fxGain = account('441000', 'Foreign Exchange Gain', 'income');
+  const fxLoss = account('641000', 'Foreign Exchange Loss', 'expense');
+  db.update('res.company', company.id, {
+    income_currency_exchange_account_id: fxGain.id,
+    expense_currency_exchange_account_id: fxLoss.id,
+  });
   const journal = (
     name: string,
     code: string,
