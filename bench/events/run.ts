@@ -52,7 +52,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Figures {
   eventsPerSec: number;
   seconds: number;
-  latency: { offeredPerSec: number; achievedPerSec: number; p50Ms: number; p99Ms: number; maxMs: number };
+  latency: {
+    offeredPerSec: number;
+    achievedPerSec: number;
+    p50Ms: number;
+    p99Ms: number;
+    maxMs: number;
+    /** Where the time goes, p50/p99 per stage: publish call to commit, commit to handler start, handler start to settled. */
+    stages?: Record<string, { p50Ms: number; p99Ms: number }>;
+  };
+}
+
+/** p50/p99 of one stage's samples. */
+function stage(samples: number[]): { p50Ms: number; p99Ms: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  return { p50Ms: round(percentile(s, 50)), p99Ms: round(percentile(s, 99)) };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -110,7 +124,10 @@ async function offerLoad(
 async function benchKontor(db: Db, bus: EventBusOptions): Promise<Figures> {
   await db.exec('CREATE TABLE bench_effects (event_id text NOT NULL, n integer NOT NULL)');
   const started = new Map<string, number>();
+  const committed = new Map<string, number>();
+  const handled = new Map<string, number>();
   const latencies: number[] = [];
+  const stages = { commit: [] as number[], deliver: [] as number[], handle: [] as number[] };
   let settled = 0;
   let target = N;
   let reached: () => void = () => undefined;
@@ -122,6 +139,7 @@ async function benchKontor(db: Db, bus: EventBusOptions): Promise<Figures> {
     concurrency: CONCURRENCY,
     maxInFlight: 4_096,
     handle: async (e, { tx }) => {
+      if (started.has(e.id)) handled.set(e.id, performance.now());
       await tx.query('INSERT INTO bench_effects (event_id, n) VALUES ($1, $2)', [
         e.id,
         (e.data as { n: number }).n,
@@ -129,7 +147,17 @@ async function benchKontor(db: Db, bus: EventBusOptions): Promise<Figures> {
     },
     onSettled: (e) => {
       const t = started.get(e.id);
-      if (t !== undefined) latencies.push(performance.now() - t);
+      if (t !== undefined) {
+        const now = performance.now();
+        latencies.push(now - t);
+        const c = committed.get(e.id);
+        const h = handled.get(e.id);
+        if (c !== undefined && h !== undefined) {
+          stages.commit.push(c - t);
+          stages.deliver.push(h - c);
+          stages.handle.push(now - h);
+        }
+      }
       if (++settled === target) reached();
     },
   });
@@ -161,7 +189,9 @@ async function benchKontor(db: Db, bus: EventBusOptions): Promise<Figures> {
     achieved = await offerLoad(LATENCY_N, RATE, (i) => {
       const id = `lat-${i}`;
       started.set(id, performance.now());
-      return db.transaction((tx) => publish(tx, { type: TYPE, id, data: { n: N + i } }, { catalog }));
+      return db
+        .transaction((tx) => publish(tx, { type: TYPE, id, data: { n: N + i } }, { catalog }))
+        .then(() => committed.set(id, performance.now()));
     });
     await done;
   } finally {
@@ -180,6 +210,11 @@ async function benchKontor(db: Db, bus: EventBusOptions): Promise<Figures> {
       p50Ms: round(percentile(latencies, 50)),
       p99Ms: round(percentile(latencies, 99)),
       maxMs: round(latencies.at(-1) ?? NaN),
+      stages: {
+        publishToCommit: stage(stages.commit),
+        commitToHandler: stage(stages.deliver),
+        handlerToSettled: stage(stages.handle),
+      },
     },
   };
 }

@@ -8,8 +8,22 @@ import type { Queryable, Tx } from '../store/index.ts';
 import { defaultCatalog, type EventCatalog } from './catalog.ts';
 import type { CloudEvent, StoredEvent } from './envelope.ts';
 
-/** NOTIFY channel the bus listens on; a notification is sent by every publishing transaction. */
+/** NOTIFY channel the bus listens on (new events, control requests). */
 export const EVENTS_CHANNEL = 'kontor_events';
+
+// Buses running in this process. A NOTIFY inside a publishing transaction takes PostgreSQL's
+// cluster-wide notify lock until after the commit's WAL flush, so every publishing commit would
+// queue behind the previous one (measured: 1,000 single-event tx/s reach ~600/s with p50 > 300 ms
+// under load, against p50 ≈ 2 ms without it). So when a bus runs here, publishers hint it
+// directly and it forwards one NOTIFY, outside any transaction, once the events are readable.
+// A process without a bus (the CLI) still notifies in the transaction: it publishes little.
+const localBuses = new Set<() => void>();
+
+/** Registers a bus of this process to be hinted on every publish; returns the unregister function. */
+export function onLocalPublish(hint: () => void): () => void {
+  localBuses.add(hint);
+  return () => localBuses.delete(hint);
+}
 
 /** What a publisher supplies; the rest of the envelope is filled in. */
 export interface PublishInput<D = unknown> {
@@ -91,14 +105,16 @@ export async function publishMany(
     const b = i * cols;
     return `($${b + 1}::text, $${b + 2}::text, $${b + 3}::text, $${b + 4}::text, $${b + 5}::timestamptz, $${b + 6}::text, $${b + 7}::text, $${b + 8}::jsonb, $${b + 9}::text)`;
   });
-  // The NOTIFY rides in the same statement (one round trip less per publish); PostgreSQL delivers
-  // it only on commit and collapses repeats within a transaction.
+  // Without a local bus the NOTIFY rides in the same statement (one round trip less); PostgreSQL
+  // delivers it only on commit and collapses repeats within a transaction.
+  const hinted = localBuses.size > 0;
   await tx.query(
     `INSERT INTO kontor_events (id, type, source, subject, time, correlation_id, traceparent, data, datacontenttype)
      SELECT v.* FROM (VALUES ${tuples.join(', ')}) AS v(id, type, source, subject, time, correlation_id, traceparent, data, datacontenttype)
-     CROSS JOIN (SELECT pg_notify('${EVENTS_CHANNEL}', '')) AS notified`,
+     ${hinted ? '' : `CROSS JOIN (SELECT pg_notify('${EVENTS_CHANNEL}', '')) AS notified`}`,
     values,
   );
+  if (hinted) for (const hint of localBuses) hint();
   return events;
 }
 
