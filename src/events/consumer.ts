@@ -3,7 +3,7 @@
  * idempotency by event id in the handler's own transaction; retries with exponential backoff and
  * jitter; dead letters after the last attempt.
  */
-import { NonRetryableError } from '../domain/index.ts';
+import { AppError, ErrorCodes, NonRetryableError } from '../domain/index.ts';
 import type { Db, Tx } from '../store/index.ts';
 import type { CloudEvent } from './envelope.ts';
 
@@ -111,6 +111,40 @@ function hashKey(key: string): number {
   return h >>> 0;
 }
 
+// SQLSTATEs of a database that is down, restarting or refusing connections: class 08
+// (connection exception), 57P01–57P03 (admin/crash shutdown, cannot connect now), 53300 (too many
+// connections).
+const OUTAGE_SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
+// What node-postgres throws when its connection is gone.
+const OUTAGE_MESSAGE =
+  /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed and is not queryable|Connection is closed/;
+// Socket errors: a database outage only if the database does not answer either (an HTTP call
+// of the handler fails with the same codes, and that is the handler's failure).
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+
+/** 'yes' for a database outage, 'maybe' for a socket error, 'no' for anything else (the handler's failure). */
+export function classifyOutage(error: unknown): 'yes' | 'maybe' | 'no' {
+  let maybe = false;
+  let e: unknown = error;
+  for (let depth = 0; depth < 5 && e instanceof Error; depth++) {
+    if (e instanceof NonRetryableError) return 'no';
+    if (e instanceof AppError && e.code === ErrorCodes.DATABASE_UNREACHABLE) return 'yes';
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && OUTAGE_SQLSTATE.test(code)) return 'yes';
+    if (OUTAGE_MESSAGE.test(e.message)) return 'yes';
+    if (typeof code === 'string' && SOCKET_CODES.has(code)) maybe = true;
+    e = e.cause;
+  }
+  return maybe ? 'maybe' : 'no';
+}
+
 // Claims a batch in one statement: an event is claimed unless already done, or dead-lettered
 // (a replay delivery bypasses the dead-letter skip). The claim commits with the handler's effects.
 const CLAIM_SQL = `INSERT INTO kontor_consumer_done (consumer, event_id)
@@ -119,6 +153,9 @@ const CLAIM_SQL = `INSERT INTO kontor_consumer_done (consumer, event_id)
     SELECT 1 FROM kontor_dead_letters dl WHERE dl.consumer = $1 AND dl.event_id = d.id AND dl.status = 'dead')
   ON CONFLICT DO NOTHING
   RETURNING event_id`;
+
+// Waits between tries while the database is down: 100 ms growing to 5 s, not counted as attempts.
+const OUTAGE_BACKOFF: BackoffOptions = { baseMs: 100, maxMs: 5_000 };
 
 /** Runs a consumer's deliveries: the part of the runtime that is the same on every bus. */
 export class ConsumerProcessor {
@@ -256,21 +293,63 @@ export class ConsumerProcessor {
   async #runOne(delivery: Delivery): Promise<SettleOutcome | undefined> {
     const maxAttempts = Math.max(1, this.definition.maxAttempts ?? 8);
     const attemptedAt: Date[] = [];
-    for (let attempt = 1; ; attempt++) {
+    let attempt = 1;
+    let outages = 0;
+    for (;;) {
       attemptedAt.push(new Date());
       try {
         const [outcome] = await this.#attempt([delivery], attempt);
         return outcome;
       } catch (error) {
-        if (error instanceof NonRetryableError || attempt >= maxAttempts) {
-          await this.#deadLetter(delivery, attemptedAt, error);
-          return 'dead';
+        if (await this.#isOutage(error)) {
+          // The database failed, not the handler: wait for it without using up an attempt.
+          attemptedAt.pop();
+          this.definition.onError?.(error);
+          if (!(await this.#pause(delivery, ++outages, OUTAGE_BACKOFF))) return undefined;
+          continue;
         }
-        if (this.stopping) return undefined;
-        delivery.heartbeat?.();
-        await sleep(computeBackoff(attempt, this.definition.backoff), this.#stop.signal);
-        if (this.stopping) return undefined;
-        delivery.heartbeat?.();
+        if (error instanceof NonRetryableError || attempt >= maxAttempts) {
+          const ok = await this.#whileOutage(delivery, () => this.#deadLetter(delivery, attemptedAt, error));
+          return ok ? 'dead' : undefined;
+        }
+        if (!(await this.#pause(delivery, attempt, this.definition.backoff))) return undefined;
+        attempt++;
+      }
+    }
+  }
+
+  /** Waits the backoff of `n`, keeping the delivery alive; false when the processor stops meanwhile. */
+  async #pause(delivery: Delivery, n: number, backoff: BackoffOptions | undefined): Promise<boolean> {
+    if (this.stopping) return false;
+    delivery.heartbeat?.();
+    await sleep(computeBackoff(n, backoff), this.#stop.signal);
+    if (this.stopping) return false;
+    delivery.heartbeat?.();
+    return true;
+  }
+
+  /** True when `error` comes from a database outage (checked with a probe for a bare socket error). */
+  async #isOutage(error: unknown): Promise<boolean> {
+    const kind = classifyOutage(error);
+    if (kind !== 'maybe') return kind === 'yes';
+    try {
+      await this.#db.query('SELECT 1');
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  /** Runs `write` until it succeeds, waiting out database outages; false when the processor stops. */
+  async #whileOutage(delivery: Delivery, write: () => Promise<void>): Promise<boolean> {
+    for (let outages = 1; ; outages++) {
+      try {
+        await write();
+        return true;
+      } catch (error) {
+        if (!(await this.#isOutage(error))) throw error;
+        this.definition.onError?.(error);
+        if (!(await this.#pause(delivery, outages, OUTAGE_BACKOFF))) return false;
       }
     }
   }
