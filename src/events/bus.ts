@@ -31,6 +31,7 @@ import type { Db } from '../store/index.ts';
 import { ConsumerProcessor, type ConsumerDefinition, type ConsumerLag, type Delivery } from './consumer.ts';
 import { CONTROL_PAYLOAD } from './dead-letters.ts';
 import { decodeCloudEvent, encodeCloudEvent } from './envelope.ts';
+import { checkRetention, pruneEventLog, type RetentionOptions } from './retention.ts';
 import {
   EVENT_COLUMNS,
   EVENTS_CHANNEL,
@@ -69,6 +70,11 @@ export interface EventBusOptions {
   /** Fallback poll when no NOTIFY arrives, e.g. after a lost connection (default 5 s). Not a busy poll. */
   pollIntervalMs?: number;
   nats?: NatsBusOptions;
+  /**
+   * Deletes old events from the log periodically once every consumer has passed them and no dead
+   * letter refers to them (default: older than 30 days, checked every hour); false keeps them all.
+   */
+  retention?: (RetentionOptions & { intervalMs?: number }) | false;
   /** Errors of background loops (they keep running); default prints to stderr. */
   onError?: (error: unknown, where: string) => void;
 }
@@ -214,14 +220,65 @@ const defaultOnError = (error: unknown, where: string) => {
 /** Starts the bus named by `options.url`: NATS JetStream for `nats://…`, else the embedded bus. */
 export async function startEventBus(db: Db, options: EventBusOptions = {}): Promise<EventBus> {
   const url = options.url ?? '';
-  if (url === '' || url === 'embedded') return startEmbeddedBus(db, options);
-  if (!/^nats(\+tls)?:\/\//.test(url) && !url.startsWith('tls://')) {
+  const embedded = url === '' || url === 'embedded';
+  if (!embedded && !/^nats(\+tls)?:\/\//.test(url) && !url.startsWith('tls://')) {
     throw new AppError(
       ErrorCodes.CONFIG_INVALID,
       `KONTOR_BUS must be a nats:// URL or empty for the embedded bus (got "${url}")`,
     );
   }
-  return startNatsBus(db, url, options);
+  const retention =
+    options.retention === false ? undefined : startRetention(db, embedded ? 'embedded' : 'nats', options);
+  try {
+    const bus = embedded ? await startEmbeddedBus(db, options) : await startNatsBus(db, url, options);
+    if (retention === undefined) return bus;
+    const close = bus.close.bind(bus);
+    return Object.assign(bus, {
+      async close() {
+        await retention.stop();
+        await close();
+      },
+    });
+  } catch (e) {
+    await retention?.stop();
+    throw e;
+  }
+}
+
+/** Runs {@link pruneEventLog} every `intervalMs` (default 1 h), the first time soon after start. */
+function startRetention(
+  db: Db,
+  bus: 'embedded' | 'nats',
+  options: EventBusOptions,
+): { stop(): Promise<void> } {
+  const settings = options.retention === false ? {} : (options.retention ?? {});
+  const { maxAgeMs, batchSize } = checkRetention(settings);
+  const intervalMs = settings.intervalMs ?? 60 * 60 * 1000;
+  const onError = options.onError ?? defaultOnError;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const schedule = (ms: number) => {
+    timer = setTimeout(() => {
+      running = pruneEventLog(db, { bus, maxAgeMs, batchSize })
+        .then(
+          () => undefined,
+          (e: unknown) => onError(e, 'event log retention'),
+        )
+        .finally(() => {
+          if (!stopped) schedule(intervalMs);
+        });
+    }, ms);
+    timer.unref();
+  };
+  schedule(Math.min(intervalMs, 10_000));
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
 }
 
 /** A place in log order: every event with (txid, seq) up to here. */

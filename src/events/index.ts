@@ -54,6 +54,7 @@ export {
   type ListDeadLettersInput,
   type ReplayConsumerInput,
 } from './dead-letters.ts';
+export { DEFAULT_RETENTION_MS, pruneEventLog, type PruneInput, type RetentionOptions } from './retention.ts';
 export {
   startEventBus,
   type ConsumerHandle,
