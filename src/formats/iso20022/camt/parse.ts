@@ -19,6 +19,7 @@ import {
 } from '../../../domain/index.ts';
 import { StatementParseError, toParseError } from '../../errors.ts';
 import { isIbanQuick } from '../../iban-check.ts';
+import { createChunkDecoder } from './chunk-decoder.ts';
 import { LineTotals, type StatementEvent, type StatementHead } from '../../events.ts';
 import { type ParseOptions, type StatementInput, readChunks } from '../../input.ts';
 
@@ -115,16 +116,38 @@ interface StatementDraft {
 interface RouteNode {
   children: Map<string, RouteNode>;
   field: number;
+  /** The children again as parallel arrays: a scan of a few names beats hashing each new tag name. */
+  childNames: string[];
+  childNodes: RouteNode[];
+}
+
+function newRouteNode(field = 0): RouteNode {
+  return { children: new Map(), field, childNames: [], childNodes: [] };
+}
+
+/** Fills the arrays of every node from its map, once the trie is built. */
+function compileRoutes(node: RouteNode, done = new Set<RouteNode>()): void {
+  if (done.has(node)) return;
+  done.add(node);
+  node.childNames = [...node.children.keys()];
+  node.childNodes = [...node.children.values()];
+  for (const child of node.childNodes) compileRoutes(child, done);
+}
+
+function childOf(node: RouteNode, name: string): RouteNode | undefined {
+  const names = node.childNames;
+  for (let i = 0; i < names.length; i++) if (names[i] === name) return node.childNodes[i];
+  return undefined;
 }
 
 function buildRoutes(fields: Readonly<Record<string, number>>): RouteNode {
-  const root: RouteNode = { children: new Map(), field: 0 };
+  const root = newRouteNode();
   for (const [key, field] of Object.entries(fields)) {
     let node = root;
     for (const part of key.split('/')) {
       let next = node.children.get(part);
       if (next === undefined) {
-        next = { children: new Map(), field: 0 };
+        next = newRouteNode();
         node.children.set(part, next);
       }
       node = next;
@@ -286,11 +309,14 @@ const TX_ROUTES = buildRoutes({
   ...PARTY_FIELDS,
 });
 // TxDtls hangs under NtryDtls, a keyless step on the way into the transaction context.
-const NTRY_DTLS_ROUTES: RouteNode = { children: new Map([['TxDtls', TX_ROUTES]]), field: 0 };
+const NTRY_DTLS_ROUTES = newRouteNode();
+NTRY_DTLS_ROUTES.children.set('TxDtls', TX_ROUTES);
 ENTRY_ROUTES.children.set('NtryDtls', NTRY_DTLS_ROUTES);
 STMT_ROUTES.children.set('Bal', BAL_ROUTES);
 STMT_ROUTES.children.set('Ntry', ENTRY_ROUTES);
 const GRP_ROUTES = buildRoutes({ MsgId: F.grpMsgId, CreDtTm: F.grpCreated });
+compileRoutes(STMT_ROUTES);
+compileRoutes(GRP_ROUTES);
 
 function newTx(): TxDraft {
   return { debtor: {}, creditor: {}, remittance: [] };
@@ -392,14 +418,27 @@ export async function* readCamtEvents(
   const queue: StatementEvent[] = [];
 
   // `names` is the stack of local element names; the readable path with indices is built only for errors.
+  // Both stacks are written by index up to `depth` (no push/pop per element).
   const names: string[] = [];
   const routes: (RouteNode | undefined)[] = [];
+  let depth = 0;
   // Text is collected only inside elements whose value is kept: saxes hands out no text elsewhere.
   let text = '';
   const onText = (t: string): void => {
     text += t;
   };
   let capturing = false;
+  // saxes' `on`/`off` store through a computed property name, slow at two calls per kept element;
+  // its handler field is set directly when it is where saxes 6 keeps it, else through `on`/`off`.
+  const handlers = parser as unknown as { textHandler?: (t: string) => void };
+  parser.on('text', onText);
+  const direct = handlers.textHandler === onText;
+  parser.off('text');
+  const listen = (on: boolean): void => {
+    if (direct) handlers.textHandler = on ? onText : undefined;
+    else if (on) parser.on('text', onText);
+    else parser.off('text');
+  };
 
   let format: string | undefined;
   let container: (typeof CONTAINERS)[string] | undefined;
@@ -415,6 +454,7 @@ export async function* readCamtEvents(
 
   const pathOf = (): string =>
     names
+      .slice(0, depth)
       .map((n, i) => {
         if (i === 2 && stmt !== undefined && n === container?.child) return `${n}[${statementsSeen}]`;
         if (i === 3 && n === 'Ntry' && stmt !== undefined) return `${n}[${stmt.entries}]`;
@@ -739,12 +779,12 @@ export async function* readCamtEvents(
 
   parser.on('opentag', (tag) => {
     const name = localName(tag.name);
-    names.push(name);
-    const depth = names.length;
-    const parent = routes[depth - 2];
+    names[depth] = name;
+    depth++;
+    const parent = depth > 1 ? routes[depth - 2] : undefined;
     let node: RouteNode | undefined;
     if (parent !== undefined) {
-      node = parent.children.get(name);
+      node = childOf(parent, name);
       if (node !== undefined && node.field === 0) {
         if (node === TX_ROUTES) {
           tx = newTx();
@@ -790,26 +830,25 @@ export async function* readCamtEvents(
     } else if (depth === 3 && name === 'GrpHdr') {
       node = GRP_ROUTES;
     }
-    routes.push(node);
+    routes[depth - 1] = node;
     const field = node === undefined ? 0 : node.field;
     if (field !== 0) {
       text = '';
-      if (!capturing) parser.on('text', onText);
+      if (!capturing) listen(true);
       capturing = true;
       if (AMOUNT_FIELDS.has(field))
         pendingAmountCurrency = (tag.attributes as Record<string, string>).Ccy ?? '';
     } else if (capturing) {
       // A child of a captured element (<Sts><Cd>): the parent's own text is not kept.
-      parser.off('text');
+      listen(false);
       capturing = false;
     }
   });
 
   parser.on('closetag', () => {
-    const depth = names.length;
     const node = routes[depth - 1];
     if (capturing) {
-      parser.off('text');
+      listen(false);
       capturing = false;
     }
     try {
@@ -850,31 +889,16 @@ export async function* readCamtEvents(
     } catch (e) {
       throw toParseError(e, here());
     }
-    names.pop();
-    routes.pop();
+    depth--;
   });
 
-  let decoder: InstanceType<typeof TextDecoder> | undefined;
-  const decode = (bytes: Uint8Array): string => {
-    if (decoder === undefined) {
-      // The XML declaration names the encoding; banks use UTF-8, a few still ISO-8859-1.
-      const declared = /^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9_.-]+)["']/
-        .exec(new TextDecoder('latin1').decode(bytes.subarray(0, 200)))?.[1]
-        ?.toLowerCase();
-      decoder = new TextDecoder(
-        declared !== undefined && /^(iso-8859-1|iso-8859-15|latin1|windows-1252|cp1252)$/.test(declared)
-          ? 'windows-1252'
-          : 'utf-8',
-      );
-    }
-    return decoder.decode(bytes, { stream: true });
-  };
+  const decoder = createChunkDecoder();
   try {
     for await (const piece of readChunks(input, options.maxBytes)) {
-      parser.write(typeof piece === 'string' ? piece : decode(piece));
+      parser.write(typeof piece === 'string' ? piece : decoder.decode(piece));
       if (queue.length > 0) yield* queue.splice(0, queue.length);
     }
-    const rest = decoder?.decode() ?? '';
+    const rest = decoder.end();
     if (rest !== '') parser.write(rest);
     parser.close();
   } catch (e) {
