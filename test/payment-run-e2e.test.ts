@@ -1,17 +1,52 @@
 // End to end against the sandbox Odoo over REST: open bill → order → two human approvals (the
-// creator's refused) → release → file in the outbox → pain.002 → bill paid in Odoo (residual 0).
+// creator's refused) → release → file in the outbox → pain.002 → bill paid in Odoo (residual 0,
+// in payment) → camt.054 debit line with the EndToEndId → payment matched, bill paid, line reconciled.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../src/config/index.ts';
-import { OdooClient, startSandboxOdoo, type SandboxOdoo } from '../src/connectors/odoo/index.ts';
+import {
+  createOdooReconciliationLedger,
+  OdooClient,
+  startSandboxOdoo,
+  type SandboxOdoo,
+} from '../src/connectors/odoo/index.ts';
 import { startKontor, type RunningKontor } from '../src/main.ts';
 import { createLogger } from '../src/observability/index.ts';
 import { makePain002 } from './support/pain002.ts';
 
 const IBAN = 'DE89370400440532013000';
+
+/** A minimal camt.054.001.08 debit/credit notification (no balances, as banks send them). */
+export function makeCamt054(input: {
+  iban: string;
+  currency: string;
+  id: string;
+  date: string;
+  entries: { ref: string; amount: string; endToEndId?: string; name?: string }[];
+}): string {
+  const entries = input.entries
+    .map((e) => {
+      const credit = !e.amount.startsWith('-');
+      const abs = e.amount.replace('-', '');
+      const party = credit ? 'Dbtr' : 'Cdtr';
+      return `<Ntry><Amt Ccy="${input.currency}">${abs}</Amt><CdtDbtInd>${credit ? 'CRDT' : 'DBIT'}</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>${input.date}</Dt></BookgDt><ValDt><Dt>${input.date}</Dt></ValDt><AcctSvcrRef>${e.ref}</AcctSvcrRef><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>${credit ? 'RCDT' : 'ICDT'}</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd><NtryDtls><TxDtls><Refs>${e.endToEndId === undefined ? '' : `<EndToEndId>${e.endToEndId}</EndToEndId>`}</Refs><Amt Ccy="${input.currency}">${abs}</Amt><CdtDbtInd>${credit ? 'CRDT' : 'DBIT'}</CdtDbtInd>${e.name === undefined ? '' : `<RltdPties><${party}><Pty><Nm>${e.name}</Nm></Pty></${party}></RltdPties>`}</TxDtls></NtryDtls></Ntry>`;
+    })
+    .join('');
+  return `<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>${input.id}</MsgId><CreDtTm>${input.date}T12:00:00+01:00</CreDtTm></GrpHdr><Ntfctn><Id>${input.id}</Id><CreDtTm>${input.date}T12:00:00+01:00</CreDtTm><Acct><Id><IBAN>${input.iban}</IBAN></Id><Ccy>${input.currency}</Ccy></Acct>${entries}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`;
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
 
 describe('payment run end to end (REST → sandbox Odoo)', () => {
   let dir: string;
@@ -43,7 +78,8 @@ describe('payment run end to end (REST → sandbox Odoo)', () => {
     await make('clerk', 'human', ['payment-orders:write', 'payment-orders:read', 'payment-orders:approve']);
     await make('alice', 'human', ['payment-orders:approve', 'payment-orders:read']);
     await make('bob', 'human', ['payment-orders:approve', 'payment-orders:admin']);
-    await make('bank', 'service', ['payments:write']);
+    await make('bank', 'service', ['payments:write', 'statements:write', 'statements:read']);
+    await make('auditor', 'human', ['reconciliation:read']);
   });
   after(async () => {
     await kontor?.stop();
@@ -126,5 +162,58 @@ describe('payment run end to end (REST → sandbox Odoo)', () => {
       moves.map((m) => m.residual.amount),
       billIds.map(() => 0n),
     );
+    // Odoo 18: paid by a payment that no bank line has matched yet.
+    assert.deepEqual(
+      moves.map((m) => m.paymentState),
+      billIds.map(() => 'in_payment'),
+    );
+
+    // The bank's debit notification for the same EndToEndId settles the payment with the bank line.
+    const paid = order.lines[0] as { endToEndId: string; amount: { amount: string; currency: string } };
+    const ledger = createOdooReconciliationLedger(client);
+    const registered = (await ledger.findRegisteredPayments(1, [paid.endToEndId])).get(paid.endToEndId);
+    assert.ok(registered, 'the pain.002 registered the payment under its EndToEndId');
+    assert.equal(registered.state, 'in_process');
+    const camt = makeCamt054({
+      iban: IBAN,
+      currency: 'EUR',
+      id: `NTF-${id}`,
+      date: new Date().toISOString().slice(0, 10),
+      entries: [
+        { ref: `DEBIT-${id}`, amount: `-${paid.amount.amount}`, endToEndId: paid.endToEndId, name: 'Vendor' },
+      ],
+    });
+    const uploaded = await call('bank', 'POST', '/v1/statements?filename=debit.xml', camt, 'application/xml');
+    assert.equal(uploaded.status, 201, JSON.stringify(uploaded.json));
+    const recon = kontor.services.reconciliation!;
+    const item = await waitFor('the debit line reconciled with the payment', async () => {
+      const page = await recon.listExceptions({ statuses: ['auto_reconciled'], limit: 500 });
+      return page.data.find((i) => i.rule === 'payment-end-to-end-id' && i.odoo.state === 'reconciled');
+    });
+    assert.match(
+      item.explanation,
+      new RegExp(`EndToEndId ${paid.endToEndId} matched payment ${registered.name}`),
+    );
+    assert.deepEqual(
+      item.allocations.map((a) => a.itemId),
+      [`payment:${registered.paymentId}`],
+    );
+    const read = await call('auditor', 'GET', `/v1/reconciliation/exceptions/${item.id}`);
+    assert.equal(read.json.status, 'auto_reconciled');
+    const after = (await ledger.findRegisteredPayments(1, [paid.endToEndId])).get(paid.endToEndId)!;
+    assert.equal(after.state, 'paid');
+    assert.equal(after.matched, true);
+    assert.deepEqual(
+      (await client.readMoves(1, billIds)).map((m) => m.paymentState),
+      billIds.map(() => 'paid'),
+    );
+    const [line] = await client.readStatementLines(1, [item.odoo.statementLineId!]);
+    assert.equal(line!.isReconciled, true);
+    assert.equal(line!.amount.amount, -registered.amount.amount);
+    const event = await kontor.db.query<{ data: { invoiceIds: string[] } }>(
+      `SELECT data FROM kontor_events WHERE type = 'kontor.reconciliation.matched.v1' AND data->>'statementLineId' = $1`,
+      [item.id],
+    );
+    assert.deepEqual(event.rows[0]!.data.invoiceIds.map(Number).sort(), [...billIds].sort());
   });
 });

@@ -44,7 +44,7 @@ interface Item {
   candidateIds: string[];
   allocations: { itemId: string }[];
   line: { amount: { amount: string } };
-  odoo: { state: string; error: string | null };
+  odoo: { state: string; error: string | null; statementLineId: number | null; writeOffSkipped: boolean };
   ageSeconds?: number;
 }
 
@@ -275,13 +275,87 @@ describe('reconciliation end to end (camt.053 → sandbox Odoo → reconciled)',
     assert.equal(matched.status, 'manually_matched');
     assert.equal(matched.odoo.state, 'reconciled', matched.odoo.error ?? '');
     const [after] = await client.readMoves(company, [bill.id]);
-    // 999.00 paid on 999.99: the 0.99 is within the bank-charges tolerance but the sandbox books no write-off yet.
-    assert.equal(after!.residual.amount, 99n);
+    // 999.00 paid on 999.99: the 0.99 is within the bank-charges tolerance and booked on bank fees
+    // (a credit: the bill is settled for less than its amount).
+    assert.equal(after!.residual.amount, 0n);
+    assert.equal(matched.odoo.writeOffSkipped, false);
+    const [line] = await client.readStatementLines(company, [matched.odoo.statementLineId!]);
+    assert.equal(line!.isReconciled, true);
+    const fees = (await client.execute(company, {
+      model: 'account.move.line',
+      method: 'search_read',
+      params: { domain: [['move_id', '=', line!.moveId]], fields: ['account_id', 'balance'] },
+    })) as { account_id: [number, string]; balance: number }[];
+    assert.deepEqual(
+      fees.filter((f) => f.account_id[1].includes('Bank Fees')).map((f) => f.balance),
+      [-0.99],
+    );
     const audit = await kontor.db.query<{ n: bigint }>(
       `SELECT count(*) AS n FROM kontor_audit WHERE action = 'reconciliation.matched_manually' AND resource_id = $1`,
       [id],
     );
     assert.equal(audit.rows[0]!.n, 1n);
+  });
+
+  it('undoes a reconciliation: Odoo reopened, write-off gone, line back in the queue, audited, idempotent', async () => {
+    const id = lineIds.get('R5')!;
+    const bill = byName(`BILL/${year}/00002`);
+    const statementLineId = (await item(id)).odoo.statementLineId!;
+    assert.equal((await api(`/v1/reconciliation/lines/${id}/undo`, reader, {})).status, 403);
+    const r = await api(`/v1/reconciliation/lines/${id}/undo`, writer, {});
+    assert.equal(r.status, 200, await r.clone().text());
+    const undone = (await r.json()) as Item;
+    assert.equal(undone.status, 'proposed');
+    assert.equal(undone.odoo.state, 'none');
+    assert.deepEqual(
+      undone.allocations.map((a) => a.itemId),
+      [String(bill.id)],
+    );
+    const [reopened] = await client.readMoves(company, [bill.id]);
+    assert.equal(reopened!.residual.amount, bill.residual.amount);
+    const [line] = await client.readStatementLines(company, [statementLineId]);
+    assert.equal(line!.isReconciled, false);
+    const items = (await client.execute(company, {
+      model: 'account.move.line',
+      method: 'search_count',
+      params: { domain: [['move_id', '=', line!.moveId]] },
+    })) as number;
+    assert.equal(items, 2, 'liquidity and suspense only: the write-off item is gone');
+    const undoneEvents = async () =>
+      (
+        await kontor.db.query<{ id: string; data: { actor: string; status: string } }>(
+          `SELECT id, data FROM kontor_events WHERE type = 'kontor.reconciliation.undone.v1' AND data->>'statementLineId' = $1`,
+          [id],
+        )
+      ).rows;
+    assert.equal((await undoneEvents()).length, 1);
+    assert.equal((await undoneEvents())[0]!.data.status, 'proposed');
+    // Again: nothing more happens.
+    const again = await api(`/v1/reconciliation/lines/${id}/undo`, writer, {});
+    assert.equal(again.status, 200);
+    assert.equal(((await again.json()) as Item).status, 'proposed');
+    assert.equal((await undoneEvents()).length, 1);
+    const audit = await kontor.db.query<{ actor: string; correlation_id: string | null }>(
+      `SELECT actor, correlation_id FROM kontor_audit WHERE action = 'reconciliation.undone' AND resource_id = $1`,
+      [id],
+    );
+    assert.equal(audit.rows.length, 1);
+    assert.notEqual(audit.rows[0]!.actor, 'anonymous');
+    assert.ok(audit.rows[0]!.correlation_id);
+    // Accepted again: reconciled again with the write-off, and a second matched event.
+    const accepted = await api(`/v1/reconciliation/exceptions/${id}/accept`, writer, {});
+    assert.equal(accepted.status, 200, await accepted.clone().text());
+    assert.equal(((await accepted.json()) as Item).odoo.state, 'reconciled');
+    const [paidAgain] = await client.readMoves(company, [bill.id]);
+    assert.equal(paidAgain!.residual.amount, 0n);
+    const matched = await kontor.db.query<{ id: string }>(
+      `SELECT id FROM kontor_events WHERE type = 'kontor.reconciliation.matched.v1' AND data->>'statementLineId' = $1 ORDER BY seq`,
+      [id],
+    );
+    assert.deepEqual(
+      matched.rows.map((e) => e.id),
+      [`matched-${id}`, `matched-${id}-1`],
+    );
   });
 
   it('rejects an exception; it leaves the queue and stays open in Odoo', async () => {

@@ -51,6 +51,17 @@ const reconciliationMatched = z.object({
   confidence: z.number().min(0).max(1).optional(),
 });
 
+const reconciliationUndone = z.object({
+  statementLineId: z.string().min(1),
+  bankAccountId: z.string().min(1),
+  /** What the line had been reconciled with (invoice ids, or `payment:<id>`). */
+  itemIds: z.array(z.string().min(1)),
+  amount: moneyJson,
+  /** Where the line went back to: a proposal (it had allocations) or an exception. */
+  status: z.enum(['proposed', 'exception']),
+  actor: z.string().min(1),
+});
+
 /** The data of every `kontor.payment.order.<state>.v1` event. */
 function paymentOrderStateSchema(state: PaymentOrderState) {
   return z.object({
@@ -103,6 +114,14 @@ export const builtInEventTypes: readonly EventTypeDefinition[] = [
     description: `A payment order moved to the state "${state}".`,
     schema: paymentOrderStateSchema(state),
   })),
+  {
+    type: 'kontor.reconciliation.undone.v1',
+    version: 1,
+    owner: 'reconciliation',
+    description:
+      "A person undid a bank line's reconciliation in Odoo; the line is back in the queue as a proposal or exception.",
+    schema: reconciliationUndone,
+  },
 ];
 
 /** A printable row of the catalog (what `GET /v1/event-types` serves). */

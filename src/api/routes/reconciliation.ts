@@ -1,4 +1,4 @@
-/** The reconciliation exception queue and a person's decisions on it: accept, reject, match by hand. */
+/** The reconciliation exception queue and a person's decisions on it: accept, reject, match by hand, undo. */
 import { z } from 'zod';
 import { NotFoundError } from '../../domain/index.ts';
 import type { RouteModule } from './types.ts';
@@ -25,7 +25,7 @@ const statuses = [
 ] as const;
 const idParams = z.object({ id: z.string().min(1).max(100) });
 
-/** GET /v1/reconciliation/exceptions, GET …/{id}, POST …/{id}/accept|reject|match. */
+/** GET /v1/reconciliation/exceptions, GET …/{id}, POST …/{id}/accept|reject|match, POST /v1/reconciliation/lines/{id}/undo. */
 export const reconciliationRoutes: RouteModule = async (app, services) => {
   const reconciliation = services.reconciliation;
   if (reconciliation === undefined) return;
@@ -135,5 +135,21 @@ export const reconciliationRoutes: RouteModule = async (app, services) => {
         ...actorOf(request.identity?.identityId, request.correlationId),
         itemIds: request.body.itemIds,
       }),
+  );
+
+  app.post(
+    '/v1/reconciliation/lines/:id/undo',
+    {
+      config: { scope: 'reconciliation:write' },
+      schema: {
+        tags: ['reconciliation'],
+        summary: "Undo the line's reconciliation in Odoo and put it back in the queue",
+        description:
+          "Calls Odoo's action_undo_reconciliation on the statement line (write-off items go, the invoice or payment is open again); the line becomes a proposal with its former allocations, or an exception when it had none. Idempotent: a line already in the queue is returned unchanged. 409 for a rejected line.",
+        params: idParams,
+      },
+    },
+    async (request) =>
+      reconciliation.undo(request.params.id, actorOf(request.identity?.identityId, request.correlationId)),
   );
 };

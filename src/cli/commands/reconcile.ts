@@ -1,4 +1,4 @@
-/** `kontor reconcile check --date` (bank balance against Odoo's journal, lines on one side only) and `kontor reconcile run`. */
+/** `kontor reconcile check --date` (bank balance against Odoo's journal, lines on one side only), `kontor reconcile run [--rematch]` and `kontor reconcile undo <line>`. */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.ts';
 import { ValidationError } from '../../domain/index.ts';
@@ -87,12 +87,40 @@ export function registerReconcile(program: Command): void {
     .description(
       'reconcile every posted statement with undecided lines now (the hub also does this when statements are posted)',
     )
+    .option('--rematch', 'also match the open exceptions again against the current open items')
     .option('-c, --config <file>', 'configuration file')
     .action(
-      action(async (opts: { config?: string }) => {
-        const r = await withKontor(configOf(opts), (s) => s.reconcilePending());
+      action(async (opts: { config?: string; rematch?: boolean }) => {
+        const { r, m } = await withKontor(configOf(opts), async (s) => ({
+          r: await s.reconcilePending(),
+          m: opts.rematch === true ? await s.rematch({ force: true }) : undefined,
+        }));
         process.stdout.write(
           `${r.statements} statement(s): ${r.autoMatched} reconciled automatically, ${r.proposed} proposal(s), ${r.exceptions} exception(s)${r.failedInOdoo > 0 ? `, ${r.failedInOdoo} failed in Odoo (retried later)` : ''}\n`,
+        );
+        if (m !== undefined)
+          process.stdout.write(
+            `re-matched ${m.examined} exception(s): ${m.autoMatched} reconciled automatically, ${m.proposed} proposal(s)\n`,
+          );
+      }),
+    );
+
+  reconcile
+    .command('undo')
+    .description(
+      "undo a line's reconciliation in Odoo and put it back in the queue (proposal or exception); safe to repeat",
+    )
+    .argument('<line>', 'the statement line id (the reconciliation item id)')
+    .option('--actor <name>', 'who undoes it, for the audit trail', process.env.USER ?? 'cli')
+    .option('--json', 'print the item as JSON')
+    .option('-c, --config <file>', 'configuration file')
+    .action(
+      action(async (line: string, opts: { actor: string; json?: boolean; config?: string }) => {
+        const item = await withKontor(configOf(opts), (s) => s.undo(line, { actor: `cli:${opts.actor}` }));
+        process.stdout.write(
+          opts.json === true
+            ? `${JSON.stringify(item, null, 2)}\n`
+            : `${item.id}: ${item.status} (Odoo ${item.odoo.state}) — ${item.explanation}\n`,
         );
       }),
     );

@@ -22,6 +22,7 @@ import {
   type ItemStatus,
   type ReconciliationItem,
   type StoredAllocation,
+  undoRound,
 } from './items.ts';
 import { signedResidual } from './reconcile-statement.ts';
 
@@ -242,5 +243,92 @@ export async function matchManually(
     { invoiceIds: allocations.map((a) => a.itemId) },
   );
   await applyInOdoo(deps, id);
+  return mustExist(deps, id);
+}
+
+/** Statuses whose line is (or is being) reconciled in Odoo, and so can be undone. */
+const undoable: readonly ItemStatus[] = ['auto_reconciled', 'accepted', 'manually_matched'];
+
+/**
+ * Undoes a line's reconciliation: Odoo's `action_undo_reconciliation` on the statement line (its
+ * suspense item comes back, write-off items go), then the line goes back to the queue: a proposal
+ * with the same allocations, or an exception when it had none. Audited with the identity, and
+ * `kontor.reconciliation.undone.v1` published, in the transaction that changes the state.
+ * Idempotent: a line already back in the queue is returned as it is; a crash after Odoo's undo is
+ * finished by the next call (undoing an unreconciled line in Odoo changes nothing).
+ */
+export async function undoReconciliation(
+  deps: ReconciliationDeps,
+  id: string,
+  by: DecisionActor,
+): Promise<ReconciliationItem> {
+  const item = await mustExist(deps, id);
+  if (!undoable.includes(item.status)) {
+    if (item.status === 'proposed' || item.status === 'exception') return item;
+    throw new ConflictError(
+      `reconciliation item ${id} is ${item.status}; only ${undoable.join(', ')} items can be undone`,
+    );
+  }
+  const statementLineId =
+    item.odoo.statementLineId ?? (await readItemRow(deps.db, id))?.statement_odoo_line_id;
+  const target = resolveAccountTarget(deps, item.bankAccountId);
+  // Odoo first: if it fails, nothing in Kontor changed and the person may try again.
+  if (statementLineId !== null && statementLineId !== undefined)
+    await deps.ledger.undoReconciliation(target?.companyId, Number(statementLineId));
+  await deps.db.transaction(async (tx) => {
+    const row = await readItemRow(tx, id, true);
+    if (row === undefined) throw new NotFoundError(`no reconciliation item ${id}`);
+    // A concurrent undo won: nothing left to do.
+    if (!undoable.includes(row.status)) return;
+    const to: ItemStatus = row.allocations.length > 0 ? 'proposed' : 'exception';
+    const now = deps.clock.now();
+    await tx.query(
+      `UPDATE reconciliation_items
+          SET status = $2, decided_by = $3, decided_at = $4, correlation_id = COALESCE($5, correlation_id),
+              explanation = $6, odoo_state = 'none', odoo_attempts = 0, odoo_error = NULL, updated_at = $4
+        WHERE line_id = $1`,
+      [
+        id,
+        to,
+        by.actor,
+        now,
+        by.correlationId ?? null,
+        `reconciliation undone by ${by.actor}; was ${row.status}: ${row.explanation}`.slice(0, 2000),
+      ],
+    );
+    const round = await undoRound(tx, id);
+    const itemIds = row.allocations.map((a) => a.itemId);
+    await deps.publish(tx, {
+      type: 'kontor.reconciliation.undone.v1',
+      id: `undone-${id}-${round + 1}`,
+      subject: row.bank_account_id,
+      ...(by.correlationId === undefined ? {} : { correlationId: by.correlationId }),
+      data: {
+        statementLineId: id,
+        bankAccountId: row.bank_account_id,
+        itemIds,
+        amount: toMoneyJson(money(row.amount, row.currency)),
+        status: to,
+        actor: by.actor,
+      },
+    });
+    await deps.audit(tx, {
+      actor: by.actor,
+      action: 'reconciliation.undone',
+      resourceType: 'reconciliation-item',
+      resourceId: id,
+      before: { status: row.status, odooState: row.odoo_state, allocations: row.allocations },
+      after: { status: to, odooState: 'none', allocations: row.allocations },
+      ...(by.correlationId === undefined ? {} : { correlationId: by.correlationId }),
+      details: {
+        from: row.status,
+        to,
+        bankAccountId: row.bank_account_id,
+        odooStatementLineId:
+          statementLineId === null || statementLineId === undefined ? null : Number(statementLineId),
+        itemIds,
+      },
+    });
+  });
   return mustExist(deps, id);
 }

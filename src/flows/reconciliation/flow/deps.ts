@@ -1,5 +1,5 @@
 /** What the reconciliation flow gets injected: the store, the ledger port, configuration, clock, outbox and audit. */
-import type { Clock, ReconciliationLedger } from '../../../domain/index.ts';
+import type { Clock, Money, ReconciliationLedger } from '../../../domain/index.ts';
 import type { Db } from '../../../store/index.ts';
 import type { AuditFn, PublishFn } from '../../shared/index.ts';
 import type { ReconciliationRules } from '../rules.ts';
@@ -22,18 +22,48 @@ export interface ReconciliationEntity {
 export type ReconciliationPublishFn = PublishFn;
 export type ReconciliationAuditFn = AuditFn;
 
+/** A payment the payment run registered in the ledger, found again by its EndToEndId. */
+export interface RegisteredPayment {
+  paymentId: number;
+  name: string;
+  state: string;
+  outbound: boolean;
+  /** Already matched with a bank statement line. */
+  matched: boolean;
+  amount: Money;
+  partnerId: string;
+  /** The bills the payment settled. */
+  billIds: string[];
+}
+
+/**
+ * The payment-run link: the ledger knows the payments Kontor registered by EndToEndId (the Odoo
+ * adapter has it; a ledger without it simply never links lines to payments).
+ */
+export interface RegisteredPaymentFinder {
+  findRegisteredPayments(
+    companyId: number | undefined,
+    endToEndIds: readonly string[],
+  ): Promise<Map<string, RegisteredPayment>>;
+}
+
+/** How an allocation names a registered payment instead of an invoice (as the Odoo adapter reads it). */
+export const PAYMENT_ITEM_PREFIX = 'payment:';
+
 /** Everything the flow needs, injected by main.ts (or a test). */
 export interface ReconciliationDeps {
   db: Db;
   accounts: readonly ReconciliationAccount[];
   entities: readonly ReconciliationEntity[];
-  ledger: ReconciliationLedger;
+  ledger: ReconciliationLedger & Partial<RegisteredPaymentFinder>;
   rules: ReconciliationRules;
   publish: ReconciliationPublishFn;
   audit: ReconciliationAuditFn;
   clock: Clock;
   /** Odoo attempts for one decision before it waits for a person (default 5). */
   maxOdooAttempts?: number;
+  /** Exception lines re-matched per pass when new open items appear (default 500). */
+  rematchBatch?: number;
 }
 
 /** Finds the configured account and the Odoo company of its entity. */

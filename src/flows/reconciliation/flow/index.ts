@@ -2,7 +2,10 @@
  * The reconciliation flow on top of the engine: statement lines and Odoo open items in, decisions
  * stored once per line, auto matches reconciled in Odoo, the rest queued for a person.
  */
+export { PAYMENT_ITEM_PREFIX } from './deps.ts';
 export type {
+  RegisteredPayment,
+  RegisteredPaymentFinder,
   ReconciliationAccount,
   ReconciliationAuditFn,
   ReconciliationDeps,
@@ -21,13 +24,16 @@ export {
 export {
   reconcilePending,
   reconcileStatement,
+  PAYMENT_LINK_RULE,
   type ReconcileStatementResult,
 } from './reconcile-statement.ts';
+export { rematchExceptions, type RematchResult } from './rematch.ts';
 export {
   acceptProposal,
   allocateManually,
   matchManually,
   rejectProposal,
+  undoReconciliation,
   type DecisionActor,
 } from './decisions.ts';
 export { listExceptions, type ExceptionFilter, type ExceptionPage } from './queries.ts';

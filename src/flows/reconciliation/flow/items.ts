@@ -156,6 +156,19 @@ function allocationMoney(a: StoredAllocation): Money {
   return parseMoney(a.amount.amount, a.amount.currency);
 }
 
+/** Kept equal to `PAYMENT_LINK_RULE` of reconcile-statement.ts (which imports this file). */
+const PAYMENT_LINK_RULE_NAME = 'payment-end-to-end-id';
+
+/** How often a line's reconciliation was undone: numbers the events of its later reconciliations. */
+export async function undoRound(q: Queryable, lineId: string): Promise<number> {
+  const r = await q.query<{ n: bigint | number | string }>(
+    `SELECT count(*) AS n FROM kontor_events
+      WHERE type = 'kontor.reconciliation.undone.v1' AND data->>'statementLineId' = $1`,
+    [lineId],
+  );
+  return Number(r.rows[0]?.n ?? 0);
+}
+
 /** What applying a decision in Odoo ended in. */
 export type ApplyOutcome = 'reconciled' | 'already_reconciled' | 'failed' | 'skipped';
 
@@ -204,16 +217,23 @@ export async function applyInOdoo(deps: ReconciliationDeps, lineId: string): Pro
     );
     if (updated.rowCount === 0) return false;
     const correlationId = row.correlation_id ?? undefined;
+    const round = await undoRound(tx, lineId);
+    // A payment link names the bills the payment settled; everything else names its invoices.
+    const invoiceIds =
+      row.rule === PAYMENT_LINK_RULE_NAME && row.candidate_ids.length > 0
+        ? row.candidate_ids
+        : row.allocations.map((a) => a.itemId);
     await deps.publish(tx, {
       type: 'kontor.reconciliation.matched.v1',
-      // Deterministic: one matched event per line, whoever reconciles it.
-      id: `matched-${lineId}`,
+      // Deterministic: one matched event per line and reconciliation (a line undone and matched
+      // again gets a new one), whoever reconciles it.
+      id: round === 0 ? `matched-${lineId}` : `matched-${lineId}-${round}`,
       subject: row.bank_account_id,
       ...(correlationId === undefined ? {} : { correlationId }),
       data: {
         statementLineId: lineId,
         bankAccountId: row.bank_account_id,
-        invoiceIds: row.allocations.map((a) => a.itemId),
+        invoiceIds,
         amount: toMoneyJson(money(row.amount, row.currency)),
         rule: row.rule ?? 'manual',
         confidence: Number(row.confidence),

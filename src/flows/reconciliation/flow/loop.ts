@@ -1,10 +1,12 @@
 /**
  * The reconciliation loop: runs {@link reconcilePending} when woken (a statement was posted) and
- * every `intervalMs` for Odoo retries, backing off while Odoo fails.
+ * every `intervalMs` for Odoo retries, then re-matches exceptions when open items changed, backing
+ * off while Odoo fails.
  */
 import { startWakeLoop, type WakeLoop } from '../../shared/index.ts';
 import type { ReconciliationDeps } from './deps.ts';
 import { reconcilePending } from './reconcile-statement.ts';
+import { rematchExceptions, type RematchResult } from './rematch.ts';
 
 export interface ReconciliationLoopOptions {
   /** Sweep interval (default 60 s). */
@@ -12,6 +14,7 @@ export interface ReconciliationLoopOptions {
   /** Longest wait after repeated failures (default 5 min). */
   maxBackoffMs?: number;
   onResult?(result: Awaited<ReturnType<typeof reconcilePending>>): void;
+  onRematch?(result: RematchResult): void;
   onError?(error: unknown, retryInMs: number): void;
 }
 
@@ -26,8 +29,11 @@ export function startReconciliationLoop(
     async () => {
       const result = await reconcilePending(deps);
       options.onResult?.(result);
+      // Exceptions are matched again when new open items appeared (bounded; see rematch.ts).
+      const rematched = await rematchExceptions(deps);
+      options.onRematch?.(rematched);
       // Lines Odoo refused are retried later: back off as for an outage.
-      return { failed: result.failedInOdoo > 0 };
+      return { failed: result.failedInOdoo + rematched.failedInOdoo > 0 };
     },
     {
       intervalMs: options.intervalMs ?? 60_000,

@@ -13,7 +13,7 @@ import {
 } from '../../../domain/index.ts';
 import { matchLines } from '../match-lines.ts';
 import type { BankLine, MatchProposal, OpenItem } from '../types.ts';
-import { resolveAccountTarget, type ReconciliationDeps } from './deps.ts';
+import { PAYMENT_ITEM_PREFIX, resolveAccountTarget, type ReconciliationDeps } from './deps.ts';
 import { applyInOdoo, type StoredAllocation } from './items.ts';
 
 /** What one run did. */
@@ -30,7 +30,7 @@ export interface ReconcileStatementResult {
   failedInOdoo: number;
 }
 
-interface LineRow {
+export interface LineRow {
   id: string;
   bank_account_id: string;
   booking_date: string;
@@ -46,7 +46,7 @@ interface LineRow {
   decided: boolean;
 }
 
-function toBankLine(row: LineRow, entityId: string): BankLine {
+export function toBankLine(row: LineRow, entityId: string): BankLine {
   const counterparty =
     row.counterparty_name === null && row.counterparty_iban === null
       ? undefined
@@ -72,6 +72,92 @@ function toBankLine(row: LineRow, entityId: string): BankLine {
       : { instructedAmount: parseMoney(instructed.amount, instructed.currency) }),
     ...(row.line.exchangeRate === undefined ? {} : { exchangeRate: row.line.exchangeRate }),
   };
+}
+
+/** One line's decision as stored: the engine's proposal, or a link to a registered payment. */
+export interface Decision {
+  lineId: string;
+  status: 'auto_reconciled' | 'proposed' | 'exception';
+  confidence: number;
+  reason: string | null;
+  rule: string | null;
+  explanation: string;
+  allocations: StoredAllocation[];
+  writeOff: { amount: { amount: string; currency: string }; account: string; kind: string } | null;
+  candidateIds: string[];
+}
+
+/** The stored form of an engine proposal. */
+export function fromProposal(p: MatchProposal): Decision {
+  return {
+    lineId: p.lineId,
+    status: statusOf(p),
+    confidence: p.confidence,
+    reason: p.reason ?? null,
+    rule: p.rule ?? null,
+    explanation: p.explanation,
+    allocations: storedAllocations(p),
+    writeOff:
+      p.writeOff === undefined
+        ? null
+        : { amount: toMoneyJson(p.writeOff.amount), account: p.writeOff.account, kind: p.writeOff.kind },
+    candidateIds: [...(p.candidateIds ?? [])],
+  };
+}
+
+/** The rule name of a line settled with a payment the payment run registered. */
+export const PAYMENT_LINK_RULE = 'payment-end-to-end-id' as const;
+
+/**
+ * Debit lines whose EndToEndId names a payment Kontor registered (payment run, pain.002), for
+ * exactly the paid amount and not yet matched with a bank line: settled with that payment.
+ */
+export async function linkRegisteredPayments(
+  deps: ReconciliationDeps,
+  companyId: number | undefined,
+  rows: readonly Pick<LineRow, 'id' | 'amount' | 'currency' | 'end_to_end_id'>[],
+): Promise<Decision[]> {
+  const candidates = rows.filter(
+    (r) =>
+      r.amount < 0n &&
+      r.end_to_end_id !== null &&
+      r.end_to_end_id !== '' &&
+      r.end_to_end_id !== 'NOTPROVIDED',
+  );
+  if (candidates.length === 0 || deps.ledger.findRegisteredPayments === undefined) return [];
+  const payments = await deps.ledger.findRegisteredPayments(companyId, [
+    ...new Set(candidates.map((r) => r.end_to_end_id!)),
+  ]);
+  const taken = new Set<number>();
+  const decisions: Decision[] = [];
+  for (const r of candidates) {
+    const p = payments.get(r.end_to_end_id!);
+    if (
+      p === undefined ||
+      !p.outbound ||
+      p.matched ||
+      taken.has(p.paymentId) ||
+      p.amount.currency !== r.currency ||
+      p.amount.amount !== -r.amount
+    )
+      continue;
+    taken.add(p.paymentId);
+    const amount = toMoneyJson(money(r.amount, r.currency));
+    decisions.push({
+      lineId: r.id,
+      status: 'auto_reconciled',
+      confidence: 1,
+      reason: null,
+      rule: PAYMENT_LINK_RULE,
+      explanation: `EndToEndId ${r.end_to_end_id!} matched payment ${p.name} (${amount.amount} ${amount.currency}${
+        p.billIds.length > 0 ? `, bill${p.billIds.length > 1 ? 's' : ''} ${p.billIds.join(', ')}` : ''
+      })`,
+      allocations: [{ itemId: `${PAYMENT_ITEM_PREFIX}${p.paymentId}`, itemNumber: p.name, amount }],
+      writeOff: null,
+      candidateIds: p.billIds,
+    });
+  }
+  return decisions;
 }
 
 function storedAllocations(p: MatchProposal): StoredAllocation[] {
@@ -144,16 +230,23 @@ export async function reconcileStatement(
       dueDate: i.dueDate,
       ...(i.paymentReference === undefined ? {} : { paymentReference: i.paymentReference }),
     }));
-    const proposals = matchLines({
-      lines: open.map((r) => toBankLine(r, target.entityId)),
-      openItems,
-      rules: deps.rules,
-      context: { partnerByIban },
-    });
+    // Debit lines paying what the payment run registered are settled with that payment, not an invoice.
+    const linked = await linkRegisteredPayments(deps, target.companyId, open);
+    const proposals: Decision[] = [
+      ...linked,
+      ...matchLines({
+        lines: open
+          .filter((r) => !linked.some((d) => d.lineId === r.id))
+          .map((r) => toBankLine(r, target.entityId)),
+        openItems,
+        rules: deps.rules,
+        context: { partnerByIban },
+      }).map(fromProposal),
+    ];
     const now = deps.clock.now();
     await deps.db.transaction(async (tx) => {
       for (const p of proposals) {
-        const status = statusOf(p);
+        const status = p.status;
         const inserted = await tx.query(
           `INSERT INTO reconciliation_items
              (line_id, statement_row_id, bank_account_id, entity_id, status, confidence, reason, rule, explanation,
@@ -170,15 +263,9 @@ export async function reconcileStatement(
             p.reason ?? null,
             p.rule ?? null,
             p.explanation,
-            JSON.stringify(storedAllocations(p)),
-            p.writeOff === undefined
-              ? null
-              : JSON.stringify({
-                  amount: toMoneyJson(p.writeOff.amount),
-                  account: p.writeOff.account,
-                  kind: p.writeOff.kind,
-                }),
-            JSON.stringify(p.candidateIds ?? []),
+            JSON.stringify(p.allocations),
+            p.writeOff === null ? null : JSON.stringify(p.writeOff),
+            JSON.stringify(p.candidateIds),
             statement.correlation_id,
             status === 'auto_reconciled' ? 'pending' : 'none',
             now,
