@@ -31,7 +31,7 @@ const CONSUMER_BATCH = Number(process.env.BENCH_CONSUMER_BATCH ?? 50);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS_URL = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
-const CONFIGS = (process.env.BENCH_CONFIGS ?? 'embedded,postgres,nats,graphile')
+const CONFIGS = (process.env.BENCH_CONFIGS ?? 'embedded,postgres,nats,nats-batch,graphile')
   .split(',')
   .map((s) => s.trim());
 
@@ -121,7 +121,13 @@ async function offerLoad(
   return count / ((performance.now() - started) / 1000);
 }
 
-async function benchKontor(db: Db, bus: EventBusOptions): Promise<Figures> {
+/**
+ * `event`: the handler does one INSERT per event (as graphile-worker's task does). `batch`: one
+ * multi-row INSERT per consumer transaction (handleBatch) — still one row written per event.
+ */
+type HandlerKind = 'event' | 'batch';
+
+async function benchKontor(db: Db, bus: EventBusOptions, handler: HandlerKind = 'event'): Promise<Figures> {
   await db.exec('CREATE TABLE bench_effects (event_id text NOT NULL, n integer NOT NULL)');
   const started = new Map<string, number>();
   const committed = new Map<string, number>();
@@ -138,13 +144,26 @@ async function benchKontor(db: Db, bus: EventBusOptions): Promise<Figures> {
     batchSize: CONSUMER_BATCH,
     concurrency: CONCURRENCY,
     maxInFlight: 4_096,
-    handle: async (e, { tx }) => {
-      if (started.has(e.id)) handled.set(e.id, performance.now());
-      await tx.query('INSERT INTO bench_effects (event_id, n) VALUES ($1, $2)', [
-        e.id,
-        (e.data as { n: number }).n,
-      ]);
-    },
+    ...(handler === 'event'
+      ? {
+          handle: async (e, { tx }) => {
+            if (started.has(e.id)) handled.set(e.id, performance.now());
+            await tx.query('INSERT INTO bench_effects (event_id, n) VALUES ($1, $2)', [
+              e.id,
+              (e.data as { n: number }).n,
+            ]);
+          },
+        }
+      : {
+          handleBatch: async (events, { tx }) => {
+            const now = performance.now();
+            for (const e of events) if (started.has(e.id)) handled.set(e.id, now);
+            await tx.query(
+              'INSERT INTO bench_effects (event_id, n) SELECT * FROM unnest($1::text[], $2::int[])',
+              [events.map((e) => e.id), events.map((e) => (e.data as { n: number }).n)],
+            );
+          },
+        }),
     onSettled: (e) => {
       const t = started.get(e.id);
       if (t !== undefined) {
@@ -319,21 +338,32 @@ if (CONFIGS.includes('postgres')) {
   log('(b) PostgreSQL, in-process bus');
   results.postgresInProcess = await withPostgres('inproc', (db) => benchKontor(db, {}));
 }
-if (CONFIGS.includes('nats')) {
-  log('(c) PostgreSQL, NATS JetStream');
-  const stream = `KONTOR_BENCH_${process.pid}`;
+async function benchNats(tag: string, handler: HandlerKind): Promise<Figures> {
+  const stream = `KONTOR_BENCH_${tag.toUpperCase()}_${process.pid}`;
   try {
-    results.postgresNats = await withPostgres('nats', (db) =>
-      benchKontor(db, {
-        url: NATS_URL,
-        nats: { stream, subjectPrefix: `kontor_bench_${process.pid}`, ackWaitMs: 30_000 },
-      }),
+    return await withPostgres(tag, (db) =>
+      benchKontor(
+        db,
+        {
+          url: NATS_URL,
+          nats: { stream, subjectPrefix: `kontor_bench_${tag}_${process.pid}`, ackWaitMs: 30_000 },
+        },
+        handler,
+      ),
     );
   } finally {
     const nc = await connect({ servers: NATS_URL });
     await (await jetstreamManager(nc)).streams.delete(stream).catch(() => undefined);
     await nc.close();
   }
+}
+if (CONFIGS.includes('nats')) {
+  log('(c) PostgreSQL, NATS JetStream (one INSERT per event)');
+  results.postgresNats = await benchNats('nats', 'event');
+}
+if (CONFIGS.includes('nats-batch')) {
+  log('(d) PostgreSQL, NATS JetStream, batch handler (one multi-row INSERT per consumer transaction)');
+  results.postgresNatsBatchHandler = await benchNats('natsbatch', 'batch');
 }
 if (CONFIGS.includes('graphile')) {
   log('baseline: graphile-worker on PostgreSQL');
@@ -360,6 +390,7 @@ console.log(
     ratioVsGraphile: {
       postgresInProcess: ratio(results.postgresInProcess),
       postgresNats: ratio(results.postgresNats),
+      postgresNatsBatchHandler: ratio(results.postgresNatsBatchHandler),
       embeddedPglite: ratio(results.embeddedPglite),
     },
     bars: {
@@ -367,6 +398,9 @@ console.log(
         ratio(results.postgresInProcess) === null ? null : ratio(results.postgresInProcess)! >= 3,
       postgresP99Under50ms: results.postgresInProcess ? results.postgresInProcess.latency.p99Ms < 50 : null,
       natsAtLeast10kPerSec: results.postgresNats ? results.postgresNats.eventsPerSec >= 10_000 : null,
+      natsBatchHandlerAtLeast10kPerSec: results.postgresNatsBatchHandler
+        ? results.postgresNatsBatchHandler.eventsPerSec >= 10_000
+        : null,
     },
     machine: { cpus: cpus().length, loadavg: loadavg().map((x) => round(x, 2)) },
   }),

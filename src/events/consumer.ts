@@ -22,6 +22,21 @@ export interface ConsumerContext {
 /** Handles one event; throwing rolls back its transaction and schedules a retry. */
 export type EventHandler = (event: CloudEvent, context: ConsumerContext) => Promise<void>;
 
+/** What a batch handler gets besides the events. */
+export interface BatchContext {
+  tx: Tx;
+  consumer: string;
+  attempt: number;
+  /** Sequence and replay flag of each event, in the same order. */
+  deliveries: readonly { sequence: bigint; replay: boolean }[];
+}
+
+/**
+ * Handles the claimed events of one transaction together (e.g. one multi-row INSERT), in log
+ * order; throwing rolls back all of them, and they are retried one by one.
+ */
+export type BatchEventHandler = (events: CloudEvent[], context: BatchContext) => Promise<void>;
+
 export interface BackoffOptions {
   /** Delay before the first retry, before jitter (default 200 ms). */
   baseMs?: number;
@@ -35,7 +50,13 @@ export interface ConsumerDefinition {
   name: string;
   /** Event types it receives. */
   types: readonly string[];
-  handle: EventHandler;
+  /** Handles one event (give this or `handleBatch`). */
+  handle?: EventHandler;
+  /**
+   * Handles the events of one transaction at once, instead of `handle` (with `batchSize` > 1).
+   * Each event still gets its own idempotency record in the same transaction.
+   */
+  handleBatch?: BatchEventHandler;
   /** Deliver events with the same key one after another, in log order (e.g. `'subject'` = per bank account). */
   orderBy?: 'subject' | ((event: CloudEvent) => string);
   /** Attempts before the event goes to dead letters (default 8). */
@@ -173,6 +194,12 @@ export class ConsumerProcessor {
   readonly #settled = new WeakSet<Delivery>();
 
   constructor(db: Db, definition: ConsumerDefinition) {
+    if ((definition.handle === undefined) === (definition.handleBatch === undefined)) {
+      throw new AppError(
+        ErrorCodes.VALIDATION_FAILED,
+        `consumer ${definition.name} needs exactly one of handle and handleBatch`,
+      );
+    }
     this.#db = db;
     this.definition = definition;
     const concurrency = Math.max(1, definition.concurrency ?? 8);
@@ -364,18 +391,26 @@ export class ConsumerProcessor {
       ]);
       const claimed = new Set(claim.rows.map((r) => r.event_id));
       const outcomes: SettleOutcome[] = [];
-      for (const d of batch) {
+      // A duplicate of the same event in one batch (a redelivery) runs once.
+      const mine = batch.map((d) => claimed.delete(d.event.id));
+      const { handle, handleBatch } = this.definition;
+      if (handleBatch !== undefined) {
+        const run = batch.filter((_, i) => mine[i]);
+        if (run.length > 0)
+          await handleBatch(
+            run.map((d) => d.event),
+            {
+              tx,
+              consumer: name,
+              attempt,
+              deliveries: run.map((d) => ({ sequence: d.sequence, replay: d.replay === true })),
+            },
+          );
+      }
+      for (const [i, d] of batch.entries()) {
         const replay = d.replay === true;
-        // A duplicate of the same event in one batch (a redelivery) runs once.
-        const mine = claimed.delete(d.event.id);
-        if (mine)
-          await this.definition.handle(d.event, {
-            tx,
-            consumer: name,
-            attempt,
-            sequence: d.sequence,
-            replay,
-          });
+        if (mine[i] && handle !== undefined)
+          await handle(d.event, { tx, consumer: name, attempt, sequence: d.sequence, replay });
         if (replay) {
           await tx.query(
             `UPDATE kontor_dead_letters SET status = 'replayed', replayed_at = now(), updated_at = now()
@@ -383,7 +418,7 @@ export class ConsumerProcessor {
             [name, d.event.id],
           );
         }
-        outcomes.push(mine ? 'done' : 'skipped');
+        outcomes.push(mine[i] ? 'done' : 'skipped');
       }
       return outcomes;
     });

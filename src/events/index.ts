@@ -35,6 +35,8 @@ export {
 export {
   computeBackoff,
   type BackoffOptions,
+  type BatchContext,
+  type BatchEventHandler,
   type ConsumerContext,
   type ConsumerDefinition,
   type ConsumerLag,
