@@ -422,6 +422,7 @@ export async function* readCamtEvents(
   const names: string[] = [];
   const routes: (RouteNode | undefined)[] = [];
   let depth = 0;
+  let prefixed = false;
   // Text is collected only inside elements whose value is kept: saxes hands out no text elsewhere.
   let text = '';
   const onText = (t: string): void => {
@@ -778,7 +779,9 @@ export async function* readCamtEvents(
   });
 
   parser.on('opentag', (tag) => {
-    const name = localName(tag.name);
+    // Without a prefix on <Document>, a prefixed element belongs to another namespace: its full
+    // name matches no route, so it is skipped, and no name needs splitting.
+    const name = prefixed || depth === 0 ? localName(tag.name) : tag.name;
     names[depth] = name;
     depth++;
     const parent = depth > 1 ? routes[depth - 2] : undefined;
@@ -801,6 +804,7 @@ export async function* readCamtEvents(
       sawDocument = true;
       if (name !== 'Document') fail(`the root element is <${tag.name}>, expected <Document>`);
       const colon = tag.name.indexOf(':');
+      prefixed = colon !== -1;
       const nsAttr = colon === -1 ? 'xmlns' : `xmlns:${tag.name.slice(0, colon)}`;
       const ns = attributes[nsAttr];
       const m = ns === undefined ? null : NAMESPACE.exec(ns);
