@@ -22,6 +22,8 @@ import {
   matchManually,
   reconcileStatement,
   rejectProposal,
+  rematchExceptions,
+  undoReconciliation,
   type ReconciliationDeps,
 } from '../src/flows/reconciliation/index.ts';
 import { importStatementFile, postPendingLines } from '../src/flows/statement-import/index.ts';
@@ -68,10 +70,13 @@ const items: LedgerOpenItem[] = [
 
 class FakeLedger implements ReconciliationLedger {
   calls: LedgerReconciliation[] = [];
+  undone: number[] = [];
+  /** Open items posted in Odoo after the statement arrived. */
+  extra: LedgerOpenItem[] = [];
   down = false;
   alreadyReconciled = false;
   async listOpenItems() {
-    return items;
+    return [...items, ...this.extra];
   }
   async listPartnersByIban() {
     return new Map([[PAYER, '7']]);
@@ -84,7 +89,10 @@ class FakeLedger implements ReconciliationLedger {
       writeOffSkipped: false,
     };
   }
-  async undoReconciliation() {}
+  async undoReconciliation(_companyId: number | undefined, statementLineId: number) {
+    if (this.down) throw new RetryAfterError('ODOO_UNAVAILABLE', 'Odoo is down');
+    this.undone.push(statementLineId);
+  }
   async listJournalLines() {
     return [];
   }
@@ -226,6 +234,121 @@ for (const backend of backends) {
       assert.equal((await matchedEvents()) - before, 1n);
       await reconcileStatement(deps, statementRowId);
       assert.equal((await matchedEvents()) - before, 1n);
+    });
+
+    it('re-matches an exception when a new open item appears, once, and leaves decided lines alone', async () => {
+      const { statementRowId, lineIds } = await importAndPost('S4');
+      await reconcileStatement(deps, statementRowId);
+      const status = async (id: string) =>
+        (
+          await t.db.query<{ status: string; odoo_state: string; decided_by: string | null }>(
+            `SELECT status, odoo_state, decided_by FROM reconciliation_items WHERE line_id = $1`,
+            [id],
+          )
+        ).rows[0]!;
+      assert.equal((await status(lineIds[2]!)).status, 'exception');
+      // A person closed line 2; whatever appears later, that decision stands.
+      await rejectProposal(deps, lineIds[1]!, { actor: 'idn_clerk' });
+      const first = await rematchExceptions(deps);
+      assert.deepEqual([first.examined, first.autoMatched, first.proposed], [1, 0, 0]);
+      // Nothing changed in Odoo: the next pass does no work.
+      const idle = await rematchExceptions(deps);
+      assert.deepEqual([idle.examined, idle.unchanged], [0, 1]);
+
+      ledger.extra = [
+        {
+          id: '104',
+          number: 'INV/4',
+          kind: 'customer_invoice',
+          partnerId: '9',
+          amount: eur(1_234n),
+          residual: eur(1_234n),
+          dueDate: '2026-11-30',
+          paymentReference: 'WHO KNOWS',
+        },
+        {
+          id: '105',
+          number: 'INV/5',
+          kind: 'customer_invoice',
+          partnerId: '8',
+          amount: eur(7_500n),
+          residual: eur(7_500n),
+          dueDate: '2026-11-30',
+          paymentReference: 'two invoices',
+        },
+      ];
+      const calls = ledger.calls.length;
+      const second = await rematchExceptions(deps);
+      assert.equal(second.examined, 1);
+      assert.equal(second.autoMatched, 1);
+      assert.equal(second.reconciledInOdoo, 1);
+      assert.deepEqual(
+        ledger.calls.slice(calls).map((c) => c.allocations.map((a) => a.itemId)),
+        [['104']],
+      );
+      const rematched = await status(lineIds[2]!);
+      assert.deepEqual(rematched, { status: 'auto_reconciled', odoo_state: 'reconciled', decided_by: null });
+      assert.deepEqual(await status(lineIds[1]!), {
+        status: 'rejected',
+        odoo_state: 'none',
+        decided_by: 'idn_clerk',
+      });
+      const audit = await t.db.query<{ action: string }>(
+        `SELECT action FROM kontor_audit WHERE resource_id = $1 ORDER BY seq`,
+        [lineIds[2]],
+      );
+      assert.deepEqual(
+        audit.rows.map((a) => a.action),
+        ['reconciliation.rematched', 'reconciliation.reconciled'],
+      );
+      // Forced again: nothing left to re-match, nothing reconciled twice.
+      const again = await rematchExceptions(deps, { force: true });
+      assert.deepEqual([again.examined, again.autoMatched], [0, 0]);
+      assert.equal(ledger.calls.length, calls + 1);
+    });
+
+    it('bounds a pass to rematchBatch lines and works through the rest on the next passes', async () => {
+      const { statementRowId, lineIds } = await importAndPost('S5');
+      await reconcileStatement(deps, statementRowId);
+      const bounded = { ...deps, rematchBatch: 1 };
+      const a = await rematchExceptions(bounded);
+      const b = await rematchExceptions(bounded);
+      assert.equal(a.examined, 1);
+      assert.equal(b.examined, 1, 'a full batch means a backlog: the next pass looks again');
+      assert.equal(lineIds.length, 3);
+    });
+
+    it('undoes a reconciliation: Odoo first, then back to a proposal with an event; again does nothing', async () => {
+      const { statementRowId, lineIds } = await importAndPost('S6');
+      await reconcileStatement(deps, statementRowId);
+      const id = lineIds[0]!;
+      ledger.down = true;
+      await assert.rejects(undoReconciliation(deps, id, { actor: 'idn_clerk' }), /Odoo is down/);
+      const unchanged = await t.db.query<{ status: string }>(
+        `SELECT status FROM reconciliation_items WHERE line_id = $1`,
+        [id],
+      );
+      assert.equal(unchanged.rows[0]!.status, 'auto_reconciled');
+      ledger.down = false;
+      const undone = await undoReconciliation(deps, id, { actor: 'idn_clerk', correlationId: 'corr-u' });
+      assert.equal(undone.status, 'proposed');
+      assert.equal(undone.odoo.state, 'none');
+      assert.equal(undone.decidedBy, 'idn_clerk');
+      assert.deepEqual(ledger.undone, [1000]);
+      const again = await undoReconciliation(deps, id, { actor: 'idn_clerk' });
+      assert.equal(again.status, 'proposed');
+      assert.deepEqual(ledger.undone, [1000]);
+      const events = await t.db.query<{ id: string; correlation_id: string }>(
+        `SELECT id, correlation_id FROM kontor_events WHERE type = 'kontor.reconciliation.undone.v1' AND data->>'statementLineId' = $1`,
+        [id],
+      );
+      assert.deepEqual(events.rows, [{ id: `undone-${id}-1`, correlation_id: 'corr-u' }]);
+      // A person's undo is a decision: re-matching leaves the line alone.
+      const r = await rematchExceptions(deps, { force: true });
+      assert.equal(r.autoMatched, 0);
+      // A rejected line cannot be undone.
+      await rejectProposal(deps, lineIds[2]!, { actor: 'idn_clerk' });
+      await assert.rejects(undoReconciliation(deps, lineIds[2]!, { actor: 'idn_clerk' }), /only/);
     });
 
     it('audits manual matches and rejections with the identity and correlation id', async () => {
