@@ -202,6 +202,48 @@ for (const backend of backends) {
       assert.deepEqual(counts.rows[0], { i: 0n, s: 0n, l: 0n });
     });
 
+    it('stores a file statement by statement, and none of it when a later statement fails', async () => {
+      const stmtOf = (doc: string) => doc.slice(doc.indexOf('<Stmt>'), doc.lastIndexOf('</Stmt>') + 7);
+      const two = (first: string, second: string) =>
+        first.replace(stmtOf(first), stmtOf(first) + stmtOf(second));
+      const first = makeCamt({
+        iban: IBAN,
+        statementId: 'MULTI-1',
+        entries: [{ ref: 'M1', amount: '7.00', date: '2026-11-20' }],
+      });
+      const unbalanced = makeCamt({
+        iban: IBAN,
+        statementId: 'MULTI-BAD',
+        closing: '5.00',
+        entries: [{ ref: 'M2', amount: '1.00', date: '2026-11-21' }],
+      });
+      await assert.rejects(
+        importStatementFile(deps, { content: enc(two(first, unbalanced)), source: 'api', actor: 'a' }),
+        { code: 'STATEMENT_UNBALANCED' },
+      );
+      const counts = await t.db.query<{ i: bigint; s: bigint; l: bigint }>(
+        'SELECT (SELECT count(*) FROM statement_imports) AS i, (SELECT count(*) FROM bank_statements) AS s, (SELECT count(*) FROM statement_lines) AS l',
+      );
+      assert.deepEqual(counts.rows[0], { i: 0n, s: 0n, l: 0n }, 'the first statement is rolled back too');
+      const second = makeCamt({
+        iban: IBAN,
+        statementId: 'MULTI-2',
+        entries: [{ ref: 'M3', amount: '2.00', date: '2026-11-21' }],
+      });
+      const r = await importStatementFile(deps, {
+        content: enc(two(first, second)),
+        source: 'api',
+        actor: 'a',
+      });
+      assert.deepEqual(
+        r.statements.map((x) => [x.statementId, x.newLines]),
+        [
+          ['MULTI-1', 1],
+          ['MULTI-2', 1],
+        ],
+      );
+    });
+
     it('posts pending lines in batches, keeps them pending while Odoo is down, and never posts twice', async () => {
       const r = await importStatementFile(deps, { content: enc(statement), source: 'api', actor: 'a' });
       poster.down = true;

@@ -115,12 +115,16 @@ interface ParsedStatement {
   summary: StatementSummary;
 }
 
-async function parseAndCheck(
+/**
+ * Detects the format (and, for a CSV, takes the named account's profile), then yields the
+ * file's statements one at a time: only one statement's lines are held at once.
+ */
+function readStatements(
   content: Uint8Array,
   deps: StatementImportDeps,
   named: ImportAccount | undefined,
   statementId: string,
-): Promise<{ format: string; parsed: ParsedStatement[] }> {
+): { format: string; statements: AsyncGenerator<ParsedStatement> } {
   const format = detectFormat(content.subarray(0, 8192));
   if (format === undefined) {
     throw new ValidationError(
@@ -149,23 +153,19 @@ async function parseAndCheck(
       account: named.iban !== undefined ? { iban: named.iban } : { accountNumber: named.accountNumber! },
     };
   }
-  const parsed: ParsedStatement[] = [];
-  let lines: StatementLine[] = [];
-  for await (const event of readStatementEvents(format, content, options)) {
-    if (event.type === 'statement-start') lines = [];
-    else if (event.type === 'line') lines.push(event.line);
-    else {
-      const { lineCount: _n, bookedTotal: _t, ...head } = event.summary;
-      parsed.push({ statement: { ...head, lines }, summary: event.summary });
-      lines = [];
+  async function* statements(): AsyncGenerator<ParsedStatement> {
+    let lines: StatementLine[] = [];
+    for await (const event of readStatementEvents(format!, content, options)) {
+      if (event.type === 'statement-start') lines = [];
+      else if (event.type === 'line') lines.push(event.line);
+      else {
+        const { lineCount: _n, bookedTotal: _t, ...head } = event.summary;
+        yield { statement: { ...head, lines }, summary: event.summary };
+        lines = [];
+      }
     }
   }
-  if (parsed.length === 0) {
-    throw new ValidationError('the file contains no statement', [], {
-      code: ErrorCodes.STATEMENT_PARSE_FAILED,
-    });
-  }
-  return { format, parsed };
+  return { format, statements: statements() };
 }
 
 /** Imports one statement file (all its statements, or nothing). */
@@ -187,26 +187,12 @@ export async function importStatementFile(
 
   const named = input.account === undefined ? undefined : findAccountById(input.account, deps.accounts);
   // A CSV has no statement id of its own: its name, else its content, identifies it.
-  const { format, parsed } = await parseAndCheck(
+  const { format, statements: parsed } = readStatements(
     input.content,
     deps,
     named,
     input.fileName ?? `csv-${sha256.slice(0, 16)}`,
   );
-  // Validate every statement before writing anything: a file is imported whole or not at all.
-  const checked = parsed.map(({ statement, summary }) => {
-    const account = resolveAccount(statement, deps.accounts);
-    if (named !== undefined && account.id !== named.id) {
-      throw new ValidationError(
-        `statement ${statement.statementId} is for bank account ${account.id}, not ${named.id} as the import said`,
-        [{ path: 'account', message: `the file is for ${account.id}` }],
-        { code: ErrorCodes.VALIDATION_FAILED },
-      );
-    }
-    const balance = checkBalance(summary);
-    if (balance.status === 'unbalanced') throw balance.error;
-    return { statement, account, balanceCheck: balance.status };
-  });
 
   const importId = `imp_${deps.ids.next()}`;
   const correlationId = input.correlationId ?? importId;
@@ -219,19 +205,36 @@ export async function importStatementFile(
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', '{}', $8)`,
         [importId, sha256, input.fileName ?? null, format, input.source, input.actor, correlationId, now],
       );
+      // Each statement is checked (account, currency, balance) and stored as soon as it is read, so
+      // only one statement's lines are in memory; a failure anywhere in the file rolls all of it back.
       const statements: ImportedStatement[] = [];
-      for (const { statement, account, balanceCheck } of checked) {
+      for await (const { statement, summary } of parsed) {
+        const account = resolveAccount(statement, deps.accounts);
+        if (named !== undefined && account.id !== named.id) {
+          throw new ValidationError(
+            `statement ${statement.statementId} is for bank account ${account.id}, not ${named.id} as the import said`,
+            [{ path: 'account', message: `the file is for ${account.id}` }],
+            { code: ErrorCodes.VALIDATION_FAILED },
+          );
+        }
+        const balance = checkBalance(summary);
+        if (balance.status === 'unbalanced') throw balance.error;
         statements.push(
           await storeStatement(tx, deps, {
             importId,
             statement,
             account,
-            balanceCheck,
+            balanceCheck: balance.status,
             correlationId,
             fileName: input.fileName,
             sha256,
           }),
         );
+      }
+      if (statements.length === 0) {
+        throw new ValidationError('the file contains no statement', [], {
+          code: ErrorCodes.STATEMENT_PARSE_FAILED,
+        });
       }
       const lines = statements.reduce((a, s) => a + s.lines - s.notBooked, 0);
       const newLines = statements.reduce((a, s) => a + s.newLines, 0);
@@ -239,7 +242,7 @@ export async function importStatementFile(
         importId,
         duplicate: false,
         fileName: input.fileName ?? null,
-        format: parsed[0]!.statement.format,
+        format: statements[0]!.format,
         sha256,
         correlationId,
         statements,
