@@ -20,7 +20,7 @@ import { makePain002 } from './support/pain002.ts';
 const IBAN = 'DE89370400440532013000';
 
 /** A minimal camt.054.001.08 debit/credit notification (no balances, as banks send them). */
-export function makeCamt054(input: {
+function makeCamt054(input: {
   iban: string;
   currency: string;
   id: string;
@@ -162,10 +162,10 @@ describe('payment run end to end (REST → sandbox Odoo)', () => {
       moves.map((m) => m.residual.amount),
       billIds.map(() => 0n),
     );
-    // Odoo 18: paid by a payment that no bank line has matched yet.
+    // Odoo 18 Community: paid already (no 'in_payment' without account_accountant).
     assert.deepEqual(
       moves.map((m) => m.paymentState),
-      billIds.map(() => 'in_payment'),
+      billIds.map(() => 'paid'),
     );
 
     // The bank's debit notification for the same EndToEndId settles the payment with the bank line.

@@ -1,18 +1,38 @@
 // The payment run against a real Odoo (ODOO_URL, ODOO_DB, ODOO_USER, ODOO_API_KEY or ODOO_PASSWORD
 // set; else skipped): a fresh vendor with an IBAN and a posted EUR bill → order → two approvals →
-// release → pain.002 → the bill's residual is 0 in Odoo, and a replay registers nothing new.
+// release → pain.002 → the bill's residual is 0 in Odoo, and a replay registers nothing new → a
+// camt.054 debit line with the EndToEndId is reconciled with the registered payment (paid, matched).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseConfig } from '../../src/config/index.ts';
-import { OdooClient } from '../../src/connectors/odoo/index.ts';
+import { createOdooReconciliationLedger, OdooClient } from '../../src/connectors/odoo/index.ts';
 import { startKontor } from '../../src/main.ts';
 import { createLogger } from '../../src/observability/index.ts';
 import { makePain002 } from '../support/pain002.ts';
 
 const { ODOO_URL, ODOO_DB, ODOO_USER, ODOO_API_KEY, ODOO_PASSWORD } = process.env;
+
+/** A minimal camt.054.001.08 debit/credit notification (no balances, as banks send them). */
+function makeCamt054(input: {
+  iban: string;
+  currency: string;
+  id: string;
+  date: string;
+  entries: { ref: string; amount: string; endToEndId?: string; name?: string }[];
+}): string {
+  const entries = input.entries
+    .map((e) => {
+      const credit = !e.amount.startsWith('-');
+      const abs = e.amount.replace('-', '');
+      const party = credit ? 'Dbtr' : 'Cdtr';
+      return `<Ntry><Amt Ccy="${input.currency}">${abs}</Amt><CdtDbtInd>${credit ? 'CRDT' : 'DBIT'}</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>${input.date}</Dt></BookgDt><ValDt><Dt>${input.date}</Dt></ValDt><AcctSvcrRef>${e.ref}</AcctSvcrRef><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>${credit ? 'RCDT' : 'ICDT'}</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd><NtryDtls><TxDtls><Refs>${e.endToEndId === undefined ? '' : `<EndToEndId>${e.endToEndId}</EndToEndId>`}</Refs><Amt Ccy="${input.currency}">${abs}</Amt><CdtDbtInd>${credit ? 'CRDT' : 'DBIT'}</CdtDbtInd>${e.name === undefined ? '' : `<RltdPties><${party}><Pty><Nm>${e.name}</Nm></Pty></${party}></RltdPties>`}</TxDtls></NtryDtls></Ntry>`;
+    })
+    .join('');
+  return `<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>${input.id}</MsgId><CreDtTm>${input.date}T12:00:00+01:00</CreDtTm></GrpHdr><Ntfctn><Id>${input.id}</Id><CreDtTm>${input.date}T12:00:00+01:00</CreDtTm><Acct><Id><IBAN>${input.iban}</IBAN></Id><Ccy>${input.currency}</Ccy></Acct>${entries}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`;
+}
 
 if (ODOO_URL && ODOO_DB && ODOO_USER && (ODOO_API_KEY || ODOO_PASSWORD)) {
   describe(`payment run, live ${ODOO_URL}`, () => {
@@ -102,6 +122,61 @@ if (ODOO_URL && ODOO_DB && ODOO_USER && (ODOO_API_KEY || ODOO_PASSWORD)) {
         assert.equal((await p.applyStatusReport({ xml: report, actor: 'bank' })).registered, 0);
         const [bill] = await client.readMoves(company.id, billIds);
         assert.equal(bill!.residual.amount, 0n, `bill ${bill!.name} is ${bill!.paymentState}`);
+        // Community 18 has no 'in_payment' (that is account_accountant's): the bill is paid already.
+        assert.equal(bill!.paymentState, 'paid');
+
+        // The bank's debit notification carries the same EndToEndId: the payment is matched with it.
+        const ledger = createOdooReconciliationLedger(client);
+        const registered = (await ledger.findRegisteredPayments(company.id, [line.endToEndId])).get(
+          line.endToEndId,
+        );
+        assert.ok(registered, 'the payment is found by its EndToEndId');
+        assert.equal(registered.state, 'in_process');
+        const summary = await kontor.services.statements!.importFile({
+          content: Buffer.from(
+            makeCamt054({
+              iban: 'DE89370400440532013000',
+              currency: 'EUR',
+              id: `LIVE-NTF-${run}`,
+              date: new Date().toISOString().slice(0, 10),
+              entries: [
+                {
+                  ref: `LIVE-DEBIT-${run}`,
+                  amount: `-${line.amount.amount}`,
+                  endToEndId: line.endToEndId,
+                  name: `Kontor Live Vendor ${run}`,
+                },
+              ],
+            }),
+          ),
+          source: 'api',
+          actor: 'live-test',
+        });
+        await kontor.services.statements!.postPending();
+        const result = await kontor.services.reconciliation!.reconcileStatement(summary.statements[0]!.id);
+        assert.equal(result.autoMatched, 1);
+        assert.equal(result.reconciledInOdoo, 1);
+        const [item] = (
+          await kontor.services.reconciliation!.listExceptions({ statuses: ['auto_reconciled'] })
+        ).data;
+        assert.ok(item);
+        assert.equal(item.rule, 'payment-end-to-end-id');
+        assert.match(
+          item.explanation,
+          new RegExp(`EndToEndId ${line.endToEndId} matched payment ${registered.name}`),
+        );
+        const after = (await ledger.findRegisteredPayments(company.id, [line.endToEndId])).get(
+          line.endToEndId,
+        )!;
+        assert.equal(after.state, 'paid');
+        assert.equal(after.matched, true);
+        const [settled] = await client.readMoves(company.id, billIds);
+        assert.equal(settled!.paymentState, 'paid');
+        const [statementLine] = await client.readStatementLines(company.id, [item.odoo.statementLineId!]);
+        assert.equal(statementLine!.isReconciled, true);
+        // A replay finds the line decided and calls Odoo for nothing.
+        const replay = await kontor.services.reconciliation!.reconcileStatement(summary.statements[0]!.id);
+        assert.equal(replay.autoMatched + replay.reconciledInOdoo, 0);
       } finally {
         await kontor.stop();
         rmSync(dir, { recursive: true, force: true });

@@ -851,36 +851,16 @@ function reconciledMoves(db: SandboxDb, lines: SandboxRecord[], moveType: string
 
 /**
  * Odoo 18: a posted payment is `in_process` until its outstanding item is reconciled (with a bank
- * statement line), then `paid`; an invoice paid by an unmatched payment is `in_payment`, not `paid`.
+ * statement line), then `paid`.
  */
 function refreshPayments(db: SandboxDb): void {
   for (const payment of db.table('account.payment').values()) {
     if (payment.state !== 'in_process' && payment.state !== 'paid') continue;
-    const { outstanding, counterpart } = paymentLines(db, payment);
+    const { outstanding } = paymentLines(db, payment);
     const matched = outstanding.length > 0 && outstanding.every((l) => l.reconciled === true);
     const state = matched ? 'paid' : 'in_process';
     if (payment.state !== state) db.update('account.payment', payment.id, { state });
-    for (const moveType of ['in_invoice', 'out_invoice', 'in_refund', 'out_refund'])
-      for (const moveId of reconciledMoves(db, counterpart, moveType)) recomputeMove(db, moveId);
   }
-}
-
-/** Whether an item is settled only by payments whose outstanding item is still open. */
-function paidByUnmatchedPayment(db: SandboxDb, moveId: number): boolean {
-  const partnerLines = linesOf(db, moveId);
-  const ids = new Set(partnerLines.map((l) => l.id));
-  let viaPayment = false;
-  for (const p of db.table('account.partial.reconcile').values()) {
-    const debit = p.debit_move_id as number;
-    const credit = p.credit_move_id as number;
-    const other = ids.has(debit) ? credit : ids.has(credit) ? debit : undefined;
-    if (other === undefined) continue;
-    const otherMove = db.get('account.move.line', other)?.move_id;
-    const payment = [...db.table('account.payment').values()].find((x) => x.move_id === otherMove);
-    if (payment === undefined) return false;
-    if (paymentLines(db, payment).outstanding.some((l) => l.reconciled !== true)) viaPayment = true;
-  }
-  return viaPayment;
 }
 
 function recomputeMove(db: SandboxDb, moveId: number): void {
@@ -892,14 +872,8 @@ function recomputeMove(db: SandboxDb, moveId: number): void {
   });
   const residual = Math.abs(open.reduce((s, l) => s + (l.amount_residual as number), 0));
   const total = move.amount_total as number;
-  const paymentState =
-    residual === 0
-      ? paidByUnmatchedPayment(db, moveId)
-        ? 'in_payment'
-        : 'paid'
-      : residual < total
-        ? 'partial'
-        : 'not_paid';
+  // Community 18 has no 'in_payment' (account_accountant's): paid by an unmatched payment is 'paid'.
+  const paymentState = residual === 0 ? 'paid' : residual < total ? 'partial' : 'not_paid';
   db.update('account.move', moveId, { amount_residual: residual, payment_state: paymentState });
 }
 
