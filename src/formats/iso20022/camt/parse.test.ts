@@ -190,6 +190,33 @@ describe('hostile camt input', () => {
     assert.equal(e.location.path, 'Document/BkToCstmrStmt/Stmt[1]/Ntry[2]');
   });
 
+  it('keeps entities, CDATA and multi-byte text of kept elements however the bytes are chunked', async () => {
+    const tx =
+      '<NtryDtls><TxDtls><RmtInf><Ustrd>M\u00fcller &amp; S\u00f6hne <![CDATA[<ref 7>]]> \u20ac\ud83d\udcb6</Ustrd></RmtInf>' +
+      '<RltdPties><Dbtr><Nm>A &lt;B&gt;</Nm><PstlAdr><Ctry>DE &amp; AT</Ctry></PstlAdr></Dbtr></RltdPties></TxDtls></NtryDtls>';
+    const xml = `${head}${doc(`<AddtlStmtInf>not kept &amp; ignored</AddtlStmtInf>${entry('1.00').replace('</Ntry>', `${tx}</Ntry>`)}`)}`;
+    const bytes = new TextEncoder().encode(xml);
+    for (const size of [1, 2, 3, 5, 7, 64, bytes.length]) {
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      const [s] = await collectStatements(readCamtEvents(chunks));
+      const line = s!.lines[0]!;
+      assert.equal(
+        line.remittanceInfo,
+        'M\u00fcller & S\u00f6hne <ref 7> \u20ac\ud83d\udcb6',
+        `chunks of ${size}`,
+      );
+      assert.equal(line.counterparty?.name, 'A <B>', `chunks of ${size}`);
+    }
+  });
+
+  it('skips elements of another namespace in an unprefixed document', async () => {
+    const [s] = await parse(
+      `${head}${doc(entry('1.00').replace('</Ntry>', '<x:AddtlNtryInf xmlns:x="urn:other">foreign</x:AddtlNtryInf></Ntry>'))}`,
+    );
+    assert.equal(s!.lines[0]!.bookingText, undefined);
+  });
+
   it('never reads amounts through floats', async () => {
     const [s] = await parse(`${head}${doc(entry('90071992547409.93'))}`);
     assert.equal(s!.lines[0]!.amount.amount, 9007199254740993n);

@@ -778,6 +778,11 @@ export async function* readCamtEvents(
     });
   });
 
+  // CDATA inside a kept element is part of its value.
+  parser.on('cdata', (data) => {
+    if (capturing) text += data;
+  });
+
   parser.on('opentag', (tag) => {
     // Without a prefix on <Document>, a prefixed element belongs to another namespace: its full
     // name matches no route, so it is skipped, and no name needs splitting.
