@@ -35,6 +35,11 @@ export const reconciliationRulesSchema = z
         fxBasisPoints: z.number().int().min(0).max(1000).default(50),
       })
       .prefault({}),
+    /**
+     * Where write-offs are booked in Odoo: an account code of the company (e.g. "620000"), or the
+     * defaults `bank-charges` (the chart's Bank Fees account, xml id `account.<company>_expense_finance`)
+     * and `fx-difference` (the company's exchange gain or loss account, by the sign of the difference).
+     */
     writeOffAccounts: z
       .object({
         bankCharges: z.string().min(1).default('bank-charges'),
