@@ -416,6 +416,9 @@ describe('kontor reconcile check --date (CLI, external sandbox Odoo)', () => {
       );
       const imported = await runKontor(['import', '-c', configFile, file], env, dir);
       assert.equal(imported.code, 0, imported.stderr);
+      const unknown = await runKontor(['reconcile', 'undo', '-c', configFile, 'no-such-line'], env, dir);
+      assert.notEqual(unknown.code, 0);
+      assert.match(unknown.stderr, /no reconciliation item no-such-line/);
       const ok = await runKontor(
         ['reconcile', 'check', '-c', configFile, '--date', `${year}-12-31`],
         env,
