@@ -162,8 +162,9 @@ const PAYMENT_LINK_RULE_NAME = 'payment-end-to-end-id';
 /** How often a line's reconciliation was undone: numbers the events of its later reconciliations. */
 export async function undoRound(q: Queryable, lineId: string): Promise<number> {
   const r = await q.query<{ n: bigint | number | string }>(
-    `SELECT count(*) AS n FROM kontor_events
-      WHERE type = 'kontor.reconciliation.undone.v1' AND data->>'statementLineId' = $1`,
+    // The audit trail, not the event log: events may be pruned after their retention, audit records stay.
+    `SELECT count(*) AS n FROM kontor_audit
+      WHERE action = 'reconciliation.undone' AND resource_type = 'reconciliation-item' AND resource_id = $1`,
     [lineId],
   );
   return Number(r.rows[0]?.n ?? 0);
