@@ -401,7 +401,12 @@ function toCounterparty(party: PartyDraft): Counterparty | undefined {
   // A malformed agent BIC is informational only; the line is still valid without it.
   const bic = party.bic === undefined ? undefined : toBic(party.bic);
   if (bic !== undefined) out.bic = bic;
-  return Object.keys(out).length === 0 ? undefined : out;
+  return out.name === undefined &&
+    out.iban === undefined &&
+    out.accountNumber === undefined &&
+    out.bic === undefined
+    ? undefined
+    : out;
 }
 
 function setIf<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
@@ -545,32 +550,53 @@ export async function* readCamtEvents(
       bookingDate: bookingDate!,
       amount,
     };
-    setIf(line, 'valueDate', e.valueDate);
-    setIf(line, 'accountServicerRef', e.accountServicerRef);
-    if (e.domain !== undefined)
-      line.bankTransactionCode = [e.domain, e.family, e.subFamily].filter((x) => x !== undefined).join('/');
-    else setIf(line, 'bankTransactionCode', e.proprietaryCode);
+    // Plain assignments rather than a generic setter: one line per entry is the hot path.
+    if (e.valueDate !== undefined) line.valueDate = e.valueDate;
+    if (e.accountServicerRef !== undefined && e.accountServicerRef !== '')
+      line.accountServicerRef = e.accountServicerRef;
+    if (e.domain !== undefined) {
+      let code = e.domain;
+      if (e.family !== undefined) code += `/${e.family}`;
+      if (e.subFamily !== undefined) code += `/${e.subFamily}`;
+      line.bankTransactionCode = code;
+    } else if (e.proprietaryCode !== undefined && e.proprietaryCode !== '') {
+      line.bankTransactionCode = e.proprietaryCode;
+    }
     if (e.charges !== undefined) line.charges = toMoney(e.charges, false);
     else if (e.chargesCurrency !== undefined) line.charges = money(e.chargesSum, e.chargesCurrency);
     if (e.instructedAmount !== undefined) line.instructedAmount = toMoney(e.instructedAmount, false);
-    setIf(line, 'exchangeRate', e.exchangeRate);
-    setIf(line, 'bookingText', e.additionalInfo);
-    const details = e.txs.map((t) => toDetail(t, negative));
-    if (details.length === 1) {
-      const d = details[0]!;
-      setIf(line, 'counterparty', d.counterparty);
-      setIf(line, 'remittanceInfo', d.remittanceInfo);
-      setIf(line, 'creditorReference', d.creditorReference);
-      setIf(line, 'endToEndId', d.endToEndId);
-      setIf(line, 'instructionId', d.instructionId);
-      if (line.accountServicerRef === undefined) setIf(line, 'accountServicerRef', d.accountServicerRef);
-      if (line.instructedAmount === undefined) setIf(line, 'instructedAmount', d.instructedAmount);
-      if (line.exchangeRate === undefined) setIf(line, 'exchangeRate', d.exchangeRate);
-    } else if (details.length > 1) {
-      line.transactions = details;
-    }
+    if (e.exchangeRate !== undefined && e.exchangeRate !== '') line.exchangeRate = e.exchangeRate;
+    if (e.additionalInfo !== undefined && e.additionalInfo !== '') line.bookingText = e.additionalInfo;
+    if (e.txs.length === 1) liftDetail(line, e.txs[0]!, negative);
+    else if (e.txs.length > 1) line.transactions = e.txs.map((t) => toDetail(t, negative));
     s.totals.addLine(line);
     queue.push({ type: 'line', line });
+  };
+
+  /** A single TxDtls is lifted onto its line: the same fields toDetail gives, without the detail object. */
+  const liftDetail = (line: StatementLine, t: TxDraft, entryNegative: boolean): void => {
+    const negative = t.creditDebit === undefined ? entryNegative : t.creditDebit === 'DBIT';
+    // The amount is the entry's; it is still read, so that a malformed one is refused.
+    if (t.amount !== undefined) toMoney(t.amount, negative);
+    const counterparty = toCounterparty(negative ? t.creditor : t.debtor);
+    if (counterparty !== undefined) line.counterparty = counterparty;
+    const remittance = t.remittance.length > 0 ? t.remittance.join(' ') : t.additionalInfo;
+    if (remittance !== undefined && remittance !== '') line.remittanceInfo = remittance;
+    if (t.creditorReference !== undefined && t.creditorReference !== '')
+      line.creditorReference = t.creditorReference;
+    if (t.endToEndId !== undefined && t.endToEndId !== '' && t.endToEndId !== 'NOTPROVIDED')
+      line.endToEndId = t.endToEndId;
+    if (t.instructionId !== undefined && t.instructionId !== '') line.instructionId = t.instructionId;
+    if (
+      line.accountServicerRef === undefined &&
+      t.accountServicerRef !== undefined &&
+      t.accountServicerRef !== ''
+    )
+      line.accountServicerRef = t.accountServicerRef;
+    if (line.instructedAmount === undefined && t.instructedAmount !== undefined)
+      line.instructedAmount = toMoney(t.instructedAmount, false);
+    if (line.exchangeRate === undefined && t.exchangeRate !== undefined && t.exchangeRate !== '')
+      line.exchangeRate = t.exchangeRate;
   };
 
   const toDetail = (t: TxDraft, entryNegative: boolean): TransactionDetail => {
