@@ -417,7 +417,7 @@ abstract class ConsumerRunner implements ConsumerHandle, OutboxLoop {
       `SELECT ${EVENT_COLUMNS} FROM kontor_events
        WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND txid < ${LOG_HORIZON_SQL}
          AND type = ANY($3::text[]) ${bounds}
-       ORDER BY txid, seq LIMIT $4`,
+       ORDER BY kontor_events.txid, kontor_events.seq LIMIT $4`,
       params,
     );
     return r.rows;
@@ -925,7 +925,8 @@ class Relay implements OutboxLoop {
       // Log order, and only transactions that can no longer add rows before the ones relayed.
       const rows = await tx.query<EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM kontor_events
-         WHERE relayed_at IS NULL AND txid < ${LOG_HORIZON_SQL} ORDER BY txid, seq LIMIT $1`,
+         WHERE relayed_at IS NULL AND txid < ${LOG_HORIZON_SQL}
+         ORDER BY kontor_events.txid, kontor_events.seq LIMIT $1`,
         [this.#batch],
       );
       if (rows.rows.length === 0) return 0;

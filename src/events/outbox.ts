@@ -149,7 +149,11 @@ export interface EventRow {
   relayed_at: Date | null;
 }
 
-/** The columns every event query selects, in EventRow's shape. */
+/**
+ * The columns every event query selects, in EventRow's shape. `txid` is output as bigint under the
+ * same name: an `ORDER BY txid` would sort by that expression (all matching rows, then a sort),
+ * so log-order queries write `ORDER BY kontor_events.txid, kontor_events.seq` to walk the index.
+ */
 export const EVENT_COLUMNS =
   'seq, txid::text::bigint AS txid, id, type, source, subject, time, datacontenttype, correlation_id, traceparent, data, relayed_at';
 
