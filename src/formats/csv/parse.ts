@@ -8,6 +8,7 @@ import {
   parseMoney,
 } from '../../domain/index.ts';
 import { StatementParseError, toParseError } from '../errors.ts';
+import { isIbanQuick } from '../iban-check.ts';
 import { LineTotals, type StatementEvent, type StatementHead } from '../events.ts';
 import { type ParseOptions, type StatementInput, readChunks, readLines } from '../input.ts';
 import { type CsvColumn, type CsvProfile, type CsvProfileInput, csvProfileSchema } from './profile.ts';
@@ -201,7 +202,7 @@ export async function* readCsvEvents(
     const name = names.map((col) => cell(col)).find((v) => v !== undefined);
     if (name !== undefined) counterparty.name = name;
     const acct = cell(c.counterpartyAccount)?.replace(/\s+/g, '').toUpperCase();
-    if (acct !== undefined && isIban(acct)) counterparty.iban = acct as Counterparty['iban'];
+    if (acct !== undefined && isIbanQuick(acct)) counterparty.iban = acct as Counterparty['iban'];
     else if (acct !== undefined) counterparty.accountNumber = acct;
     if (Object.keys(counterparty).length > 0) line.counterparty = counterparty;
     const instructedCurrency = cell(c.instructedCurrency);

@@ -1,5 +1,6 @@
 /** Reads the bank dialects of the MT940 :86: field: German ?nn subfields, Dutch /CODE/ pairs, free text. */
-import { type Counterparty, isIban, parseBic } from '../../domain/index.ts';
+import { type Counterparty, parseBic } from '../../domain/index.ts';
+import { isIbanQuick } from '../iban-check.ts';
 
 /** What a :86: field says about its transaction. */
 export interface TransactionInfo {
@@ -60,7 +61,7 @@ function toCounterparty(
   if (name !== undefined && name.trim() !== '') out.name = name.trim();
   const acct = account?.replace(/\s+/g, '').toUpperCase();
   if (acct !== undefined && acct !== '' && !/^0+$/.test(acct)) {
-    if (isIban(acct)) out.iban = acct as Counterparty['iban'];
+    if (isIbanQuick(acct)) out.iban = acct as Counterparty['iban'];
     else out.accountNumber = acct;
   }
   if (bic !== undefined && bic.trim() !== '') {
