@@ -24,6 +24,8 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array | st
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
+const PIECE_BYTES = 1024 * 1024;
+
 /** Yields the input as chunks, rejecting it once it grows past `maxBytes`. */
 export async function* readChunks(
   input: StatementInput,
@@ -41,9 +43,16 @@ export async function* readChunks(
       );
     }
   };
-  if (typeof input === 'string' || input instanceof Uint8Array) {
+  if (typeof input === 'string') {
     check(input);
     yield input;
+    return;
+  }
+  if (input instanceof Uint8Array) {
+    check(input);
+    // A whole file in memory is handed on in pieces: parsers then decode and hold one piece of
+    // text at a time instead of a second copy of the file.
+    for (let at = 0; at < input.byteLength; at += PIECE_BYTES) yield input.subarray(at, at + PIECE_BYTES);
     return;
   }
   if (isAsyncIterable(input)) {

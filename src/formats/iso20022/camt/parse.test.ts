@@ -210,6 +210,19 @@ describe('hostile camt input', () => {
     }
   });
 
+  it('reads a file held in memory in pieces, a character cut at a piece boundary included', async () => {
+    const long = '\u00e9'.repeat(700_000);
+    // A leading space (trimmed away) or not, so that the first piece ends inside an é.
+    const encode = (pad: string) =>
+      new TextEncoder().encode(
+        `${head}${doc(entry('1.00').replace('</Ntry>', `<AddtlNtryInf>${pad}${long}</AddtlNtryInf></Ntry>`))}`,
+      );
+    const bytes = [encode(''), encode(' ')].find((b) => (b[1024 * 1024]! & 0xc0) === 0x80)!;
+    assert.ok(bytes.byteLength > 1024 * 1024);
+    const [s] = await collectStatements(readCamtEvents(bytes));
+    assert.equal(s!.lines[0]!.bookingText, long);
+  });
+
   it('skips elements of another namespace in an unprefixed document', async () => {
     const [s] = await parse(
       `${head}${doc(entry('1.00').replace('</Ntry>', '<x:AddtlNtryInf xmlns:x="urn:other">foreign</x:AddtlNtryInf></Ntry>'))}`,
