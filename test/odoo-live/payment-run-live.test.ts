@@ -131,7 +131,9 @@ if (ODOO_URL && ODOO_DB && ODOO_USER && (ODOO_API_KEY || ODOO_PASSWORD)) {
           line.endToEndId,
         );
         assert.ok(registered, 'the payment is found by its EndToEndId');
-        assert.equal(registered.state, 'in_process');
+        // Odoo 18: in_process, then paid once matched; Odoo 17 keeps `posted` and says it with is_matched.
+        assert.ok(['in_process', 'posted'].includes(registered.state), registered.state);
+        assert.equal(registered.matched, false);
         const summary = await kontor.services.statements!.importFile({
           content: Buffer.from(
             makeCamt054({
@@ -168,7 +170,7 @@ if (ODOO_URL && ODOO_DB && ODOO_USER && (ODOO_API_KEY || ODOO_PASSWORD)) {
         const after = (await ledger.findRegisteredPayments(company.id, [line.endToEndId])).get(
           line.endToEndId,
         )!;
-        assert.equal(after.state, 'paid');
+        assert.ok(['paid', 'posted'].includes(after.state), after.state);
         assert.equal(after.matched, true);
         const [settled] = await client.readMoves(company.id, billIds);
         assert.equal(settled!.paymentState, 'paid');

@@ -246,6 +246,37 @@ export function registerOdooContract(setup: () => Promise<OdooContractTarget>): 
       assert.equal(reopened!.paymentState, 'not_paid');
       const [undone] = await client.readStatementLines(companyId, [statementLineId]);
       assert.equal(undone!.isReconciled, false);
+
+      // A run that stopped after re-pointing the suspense item and before the reconcile (Odoo then
+      // already reports the line as reconciled) is finished by the next call, not refused.
+      const reopenedLines = await client.listOpenLines(companyId, [invoice.id]);
+      const counterpart = (await client.execute(companyId, {
+        model: 'account.move.line',
+        method: 'search_read',
+        params: {
+          domain: [
+            ['move_id', '=', undone!.moveId],
+            ['account_id', '!=', reopenedLines[0]!.accountId],
+            ['reconciled', '=', false],
+            ['balance', `${invoice.total.amount > 0n ? '<' : '>'}`, 0],
+          ],
+          fields: ['id'],
+        },
+      })) as { id: number }[];
+      assert.equal(counterpart.length, 1, 'one suspense item');
+      await client.execute(companyId, {
+        model: 'account.move.line',
+        method: 'write',
+        ids: [counterpart[0]!.id],
+        params: { vals: { account_id: reopenedLines[0]!.accountId, partner_id: invoice.partnerId } },
+      });
+      await client.reconcileStatementLine(companyId, {
+        statementLineId,
+        moveLineIds: reopenedLines.map((l) => l.id),
+      });
+      const [finished] = await client.readMoves(companyId, [invoice.id]);
+      assert.equal(finished!.residual.amount, 0n);
+      await client.undoReconciliation(companyId, statementLineId);
     });
 
     test('books a bank-charges write-off in the same reconciliation: residual 0, line reconciled, replay and undo', async () => {
@@ -340,7 +371,8 @@ export function registerOdooContract(setup: () => Promise<OdooContractTarget>): 
       assert.equal(payment.amount.amount, 4321n);
       assert.equal(payment.outbound, true);
       assert.equal(payment.matched, false);
-      assert.equal(payment.state, 'in_process');
+      // Odoo 18 has in_process → paid; Odoo 17 keeps `posted` and says it with is_matched.
+      assert.ok(['in_process', 'posted'].includes(payment.state), payment.state);
       const created = await client.createStatementLines(companyId, [
         line(`pay-${key}`, -4321n, { partnerId: bill.partnerId!, paymentRef: key }),
       ]);
@@ -352,14 +384,15 @@ export function registerOdooContract(setup: () => Promise<OdooContractTarget>): 
       };
       assert.equal((await ledger.reconcileLine(request)).status, 'reconciled');
       const [after] = await client.readPayments(companyId, [paymentId]);
-      assert.equal(after!.state, 'paid');
+      assert.ok(['paid', 'posted'].includes(after!.state), after!.state);
       assert.equal((await ledger.findRegisteredPayments(companyId, [key])).get(key)!.matched, true);
       const [reconciled] = await client.readStatementLines(companyId, [statementLineId]);
       assert.equal(reconciled!.isReconciled, true);
       assert.equal((await ledger.reconcileLine(request)).status, 'already_reconciled');
       await ledger.undoReconciliation(companyId, statementLineId);
       const [reopened] = await client.readPayments(companyId, [paymentId]);
-      assert.equal(reopened!.state, 'in_process');
+      assert.equal(reopened!.state, payment.state);
+      assert.equal((await ledger.findRegisteredPayments(companyId, [key])).get(key)!.matched, false);
       const [undone] = await client.readStatementLines(companyId, [statementLineId]);
       assert.equal(undone!.isReconciled, false);
     });

@@ -551,14 +551,15 @@ export class OdooClient {
       model: 'account.bank.statement.line',
       method: 'read',
       ids: [input.statementLineId],
-      params: { fields: ['move_id', 'journal_id', 'is_reconciled'] },
+      params: { fields: ['move_id', 'journal_id'] },
     })) as Row[];
     if (!line)
       throw new NotFoundError(`statement line ${input.statementLineId} not found`, {
         code: ErrorCodes.ODOO_MISSING_RECORD,
       });
-    if (line.is_reconciled === true)
-      throw new ConflictError(`statement line ${input.statementLineId} is already reconciled`);
+    // Not `is_reconciled`: Odoo sets it as soon as the suspense item is re-pointed, before the
+    // reconcile, so a run that stopped between the two would never be finished. The open items of
+    // the line's entry decide below.
     const [journal] = (await this.execute(companyId, {
       model: 'account.journal',
       method: 'read',
@@ -593,7 +594,9 @@ export class OdooClient {
     const candidate = candidates.find((c) => m2oId(c.account_id) !== targetAccount) ?? candidates[0];
     const suspenseId = candidate?.id as number | undefined;
     if (suspenseId === undefined)
-      throw new ConflictError(`statement line ${input.statementLineId} has no open counterpart item left`);
+      throw new ConflictError(
+        `statement line ${input.statementLineId} is already reconciled (no open counterpart item left)`,
+      );
     if (m2oId(candidate?.account_id) !== targetAccount) {
       await this.execute(companyId, {
         model: 'account.move.line',
