@@ -128,6 +128,14 @@ export async function startKontor(options: StartOptions): Promise<RunningKontor>
 
     const bus = await startEventBus(db, {
       url: secrets.KONTOR_BUS,
+      // Old events leave the log once every consumer passed them (default 30 days; 0 = never).
+      // CLI commands run no background loops: the serving hub prunes.
+      retention:
+        options.listen === false || env.KONTOR_EVENT_RETENTION_DAYS === '0'
+          ? false
+          : env.KONTOR_EVENT_RETENTION_DAYS
+            ? { maxAgeMs: Number(env.KONTOR_EVENT_RETENTION_DAYS) * 86_400_000 }
+            : {},
       onError: (error, where) => logger.error({ err: error, where }, 'event bus error'),
     });
     stack.push(() => bus.close());
@@ -512,6 +520,10 @@ async function wireReconciliation(input: {
     onResult: (r) => {
       if (r.autoMatched + r.proposed + r.exceptions + r.failedInOdoo > 0)
         logger.info(r, 'bank lines reconciled against Odoo open items');
+    },
+    onRematch: (r) => {
+      if (r.autoMatched + r.proposed + r.failedInOdoo > 0)
+        logger.info(r, 'exception lines re-matched against new Odoo open items');
     },
     onError: (e, retryInMs) =>
       logger.warn({ err: e, retryInMs }, 'reconciliation failed; it will be retried'),
