@@ -124,6 +124,13 @@ class PostgresDb implements Db {
       },
     };
     let broken = false;
+    // A checked-out client has no pool listener: without this, PostgreSQL terminating the
+    // connection mid-transaction (restart, pg_terminate_backend) is an uncaught 'error' that ends
+    // the process. The pending query rejects anyway; the connection is discarded below.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await inTransaction.run(this.#owner, () => fn(tx));
@@ -138,23 +145,67 @@ class PostgresDb implements Db {
       throw e;
     } finally {
       open = false;
+      client.off('error', onError);
       client.release(broken);
     }
   }
 
   async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
-    const client = await this.#pool.connect();
+    const quoted = `"${channel.replace(/"/g, '""')}"`;
     const handler = (msg: pg.Notification) => {
       if (msg.channel === channel) onNotify(msg.payload ?? '');
     };
-    client.on('notification', handler);
-    await client.query(`LISTEN "${channel.replace(/"/g, '""')}"`);
-    return async () => {
-      client.off('notification', handler);
+    let stopped = false;
+    let client: pg.PoolClient | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    // A listening connection that PostgreSQL drops (restart, pg_terminate_backend) is replaced:
+    // LISTEN again once the server answers, then one synthetic notification so the listener
+    // re-reads whatever it missed meanwhile.
+    const connect = async (): Promise<void> => {
+      const c = await this.#pool.connect();
+      const onError = () => {
+        c.off('notification', handler);
+        c.release(true);
+        if (client === c) client = undefined;
+        if (!stopped) retry = setTimeout(reconnect, 1000);
+      };
+      c.on('error', onError);
+      c.on('notification', handler);
       try {
-        await client.query(`UNLISTEN "${channel.replace(/"/g, '""')}"`);
-      } finally {
-        client.release();
+        await c.query(`LISTEN ${quoted}`);
+      } catch (e) {
+        c.off('error', onError);
+        c.off('notification', handler);
+        c.release(true);
+        throw e;
+      }
+      client = c;
+    };
+    const reconnect = () => {
+      retry = undefined;
+      if (stopped) return;
+      connect().then(
+        () => onNotify(''),
+        () => {
+          if (!stopped) retry = setTimeout(reconnect, 1000);
+        },
+      );
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      const c = client;
+      client = undefined;
+      if (c === undefined) return;
+      c.off('notification', handler);
+      c.removeAllListeners('error');
+      c.on('error', () => undefined);
+      try {
+        await c.query(`UNLISTEN ${quoted}`);
+        c.release();
+      } catch {
+        c.release(true);
       }
     };
   }
