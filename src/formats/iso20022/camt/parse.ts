@@ -23,6 +23,8 @@ import { createChunkDecoder } from './chunk-decoder.ts';
 import { LineTotals, type StatementEvent, type StatementHead } from '../../events.ts';
 import { type ParseOptions, type StatementInput, readChunks } from '../../input.ts';
 
+const TEXT_PIECE_BYTES = 16 * 1024;
+
 const NAMESPACE = /^urn:iso:std:iso:20022:tech:xsd:(camt\.05[234])\.001\.(\d{2})$/;
 
 const CONTAINERS: Record<string, { kind: StatementHead['kind']; child: string; message: string }> = {
@@ -930,7 +932,16 @@ export async function* readCamtEvents(
   const decoder = createChunkDecoder();
   try {
     for await (const piece of readChunks(input, options.maxBytes)) {
-      parser.write(typeof piece === 'string' ? piece : decoder.decode(piece));
+      if (typeof piece === 'string') {
+        parser.write(piece);
+      } else {
+        // Small text pieces die young: a 64 KiB piece lives long enough to be promoted to the old
+        // generation (+35 MB peak RSS over a 300 MB file), a 16 KiB one does not.
+        for (let at = 0; at < piece.byteLength; at += TEXT_PIECE_BYTES) {
+          parser.write(decoder.decode(piece.subarray(at, at + TEXT_PIECE_BYTES)));
+          if (queue.length > 0) yield* queue.splice(0, queue.length);
+        }
+      }
       if (queue.length > 0) yield* queue.splice(0, queue.length);
     }
     const rest = decoder.end();
