@@ -70,6 +70,20 @@ export interface LedgerJournalLine {
   amount: Money;
 }
 
+/** A payment the payment run registered in the ledger, found again by its EndToEndId. */
+export interface RegisteredPayment {
+  paymentId: number;
+  name: string;
+  state: string;
+  outbound: boolean;
+  /** Already matched with a bank statement line. */
+  matched: boolean;
+  amount: Money;
+  partnerId: string;
+  /** The bills the payment settled. */
+  billIds: string[];
+}
+
 /** What the reconciliation flow needs from the ledger (Odoo); throws a retryable error when it cannot be reached. */
 export interface ReconciliationLedger {
   listOpenItems(companyId: number | undefined): Promise<LedgerOpenItem[]>;

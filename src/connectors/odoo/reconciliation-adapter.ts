@@ -16,6 +16,7 @@ import {
   type LedgerReconciliation,
   type LedgerReconciliationOutcome,
   type ReconciliationLedger,
+  type RegisteredPayment,
 } from '../../domain/index.ts';
 import { fromOdooAmount, toOdooNumber } from './amounts.ts';
 import { createExternalId } from './batch.ts';
@@ -24,27 +25,13 @@ import type { OdooClient, OdooOpenItem, OpenItemKind } from './client.ts';
 /** How an allocation names a registered payment instead of an invoice: `payment:<account.payment id>`. */
 export const PAYMENT_ITEM_PREFIX = 'payment:';
 
-/** A payment registered by the payment run, found again by its EndToEndId. */
-export interface LedgerRegisteredPayment {
-  paymentId: number;
-  name: string;
-  state: string;
-  outbound: boolean;
-  /** Already matched with a bank statement line. */
-  matched: boolean;
-  amount: Money;
-  partnerId: string;
-  /** The bills the payment settled. */
-  billIds: string[];
-}
-
 /** The reconciliation port plus the payment-run link (structurally what the flow's deps ask for). */
 export interface OdooReconciliationLedger extends ReconciliationLedger {
   /** Payments registered by Kontor under these EndToEndIds, keyed by EndToEndId. */
   findRegisteredPayments(
     companyId: number | undefined,
     endToEndIds: readonly string[],
-  ): Promise<Map<string, LedgerRegisteredPayment>>;
+  ): Promise<Map<string, RegisteredPayment>>;
 }
 
 type Row = Record<string, unknown>;
@@ -431,7 +418,7 @@ export function createOdooReconciliationLedger(
 
     async findRegisteredPayments(companyId, endToEndIds) {
       const company = await companyOf(companyId);
-      const found = new Map<string, LedgerRegisteredPayment>();
+      const found = new Map<string, RegisteredPayment>();
       if (endToEndIds.length === 0) return found;
       // The payment adapter registers each payment under the external id of its EndToEndId.
       const byName = new Map(

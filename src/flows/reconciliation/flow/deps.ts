@@ -1,5 +1,5 @@
 /** What the reconciliation flow gets injected: the store, the ledger port, configuration, clock, outbox and audit. */
-import type { Clock, Money, ReconciliationLedger } from '../../../domain/index.ts';
+import type { Clock, ReconciliationLedger, RegisteredPayment } from '../../../domain/index.ts';
 import type { Db } from '../../../store/index.ts';
 import type { AuditFn, PublishFn } from '../../shared/index.ts';
 import type { ReconciliationRules } from '../rules.ts';
@@ -22,19 +22,7 @@ export interface ReconciliationEntity {
 export type ReconciliationPublishFn = PublishFn;
 export type ReconciliationAuditFn = AuditFn;
 
-/** A payment the payment run registered in the ledger, found again by its EndToEndId. */
-export interface RegisteredPayment {
-  paymentId: number;
-  name: string;
-  state: string;
-  outbound: boolean;
-  /** Already matched with a bank statement line. */
-  matched: boolean;
-  amount: Money;
-  partnerId: string;
-  /** The bills the payment settled. */
-  billIds: string[];
-}
+export type { RegisteredPayment } from '../../../domain/index.ts';
 
 /**
  * The payment-run link: the ledger knows the payments Kontor registered by EndToEndId (the Odoo

@@ -12,7 +12,7 @@ import {
   type Money,
 } from '../../../domain/index.ts';
 import { matchLines } from '../match-lines.ts';
-import type { BankLine, MatchProposal, OpenItem } from '../types.ts';
+import type { BankLine, MatchContext, MatchProposal, OpenItem } from '../types.ts';
 import { PAYMENT_ITEM_PREFIX, resolveAccountTarget, type ReconciliationDeps } from './deps.ts';
 import { applyInOdoo, type StoredAllocation } from './items.ts';
 
@@ -160,6 +160,31 @@ export async function linkRegisteredPayments(
   return decisions;
 }
 
+/**
+ * The decisions for a group of open lines of one company: debit lines paying a registered payment
+ * first, then the matching rules over the rest.
+ */
+export async function decideLines(
+  deps: ReconciliationDeps,
+  target: { companyId: number | undefined; entityId: string },
+  rows: readonly LineRow[],
+  openItems: readonly OpenItem[],
+  partnerByIban: MatchContext['partnerByIban'],
+): Promise<Decision[]> {
+  const linked = await linkRegisteredPayments(deps, target.companyId, rows);
+  return [
+    ...linked,
+    ...matchLines({
+      lines: rows
+        .filter((r) => !linked.some((d) => d.lineId === r.id))
+        .map((r) => toBankLine(r, target.entityId)),
+      openItems,
+      rules: deps.rules,
+      context: { partnerByIban },
+    }).map(fromProposal),
+  ];
+}
+
 function storedAllocations(p: MatchProposal): StoredAllocation[] {
   return p.allocations.map((a) => ({
     itemId: a.itemId,
@@ -231,18 +256,7 @@ export async function reconcileStatement(
       ...(i.paymentReference === undefined ? {} : { paymentReference: i.paymentReference }),
     }));
     // Debit lines paying what the payment run registered are settled with that payment, not an invoice.
-    const linked = await linkRegisteredPayments(deps, target.companyId, open);
-    const proposals: Decision[] = [
-      ...linked,
-      ...matchLines({
-        lines: open
-          .filter((r) => !linked.some((d) => d.lineId === r.id))
-          .map((r) => toBankLine(r, target.entityId)),
-        openItems,
-        rules: deps.rules,
-        context: { partnerByIban },
-      }).map(fromProposal),
-    ];
+    const proposals = await decideLines(deps, target, open, openItems, partnerByIban);
     const now = deps.clock.now();
     await deps.db.transaction(async (tx) => {
       for (const p of proposals) {

@@ -7,17 +7,10 @@
  * first, so a large backlog is worked through over several passes.
  */
 import { money, parseMoney, type LedgerOpenItem } from '../../../domain/index.ts';
-import { matchLines } from '../match-lines.ts';
 import type { OpenItem } from '../types.ts';
 import { resolveAccountTarget, type ReconciliationDeps } from './deps.ts';
 import { applyInOdoo } from './items.ts';
-import {
-  fromProposal,
-  linkRegisteredPayments,
-  toBankLine,
-  type Decision,
-  type LineRow,
-} from './reconcile-statement.ts';
+import { decideLines, type LineRow } from './reconcile-statement.ts';
 
 /** What one re-matching pass did. */
 export interface RematchResult {
@@ -135,19 +128,8 @@ export async function rematchExceptions(
         },
       ];
     });
-    const linked = await linkRegisteredPayments(deps, group.companyId, rows);
     const partnerByIban = await deps.ledger.listPartnersByIban(group.companyId);
-    const decisions: Decision[] = [
-      ...linked,
-      ...matchLines({
-        lines: rows
-          .filter((r) => !linked.some((d) => d.lineId === r.id))
-          .map((r) => toBankLine(r, group.entityId)),
-        openItems,
-        rules: deps.rules,
-        context: { partnerByIban },
-      }).map(fromProposal),
-    ];
+    const decisions = await decideLines(deps, group, rows, openItems, partnerByIban);
     const now = deps.clock.now();
     await deps.db.transaction(async (tx) => {
       for (const d of decisions) {
