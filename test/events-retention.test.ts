@@ -64,7 +64,12 @@ for (const backend of backends) {
         if (kind === 'nats')
           await waitFor(
             async () =>
-              (await t.db.query(`SELECT 1 FROM kontor_events WHERE relayed_at IS NULL`)).rows.length === 0,
+              (
+                await t.db.query(
+                  `SELECT 1 FROM kontor_events e, kontor_consumers r
+                   WHERE r.name = '$relay' AND (e.txid::text::bigint, e.seq) > (r.position_txid, r.position)`,
+                )
+              ).rows.length === 0,
             10_000,
             'relayed',
           );
@@ -80,10 +85,21 @@ for (const backend of backends) {
           assert.equal(await pruneEventLog(t.db, { bus: kind, maxAgeMs: 30 * DAY }), 0);
           await t.db.query(`DELETE FROM kontor_consumers WHERE name = 'lagging'`);
         } else {
-          await t.db.query(`UPDATE kontor_events SET relayed_at = NULL WHERE id = 'old-2'`);
+          // The relay's position just before old-2 (all four events came in one transaction).
+          const relay = await t.db.query<{ position_txid: bigint; position: bigint }>(
+            `SELECT position_txid, position FROM kontor_consumers WHERE name = '$relay'`,
+          );
+          await t.db.query(
+            `UPDATE kontor_consumers SET (position_txid, position) =
+               (SELECT txid::text::bigint, seq - 1 FROM kontor_events WHERE id = 'old-2')
+             WHERE name = '$relay'`,
+          );
           assert.equal(await pruneEventLog(t.db, { bus: kind, maxAgeMs: 30 * DAY }), 1);
           assert.deepEqual(await ids(t), ['old-2', 'old-dead', 'young']);
-          await t.db.query(`UPDATE kontor_events SET relayed_at = now() WHERE id = 'old-2'`);
+          await t.db.query(
+            `UPDATE kontor_consumers SET position_txid = $1, position = $2 WHERE name = '$relay'`,
+            [String(relay.rows[0]!.position_txid), String(relay.rows[0]!.position)],
+          );
         }
         // Younger than the age: nothing goes.
         assert.equal(await pruneEventLog(t.db, { bus: kind, maxAgeMs: 50 * DAY }), 0);

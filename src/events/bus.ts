@@ -27,7 +27,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { AppError, ErrorCodes } from '../domain/index.ts';
-import type { Db } from '../store/index.ts';
+import type { Db, Tx } from '../store/index.ts';
 import { ConsumerProcessor, type ConsumerDefinition, type ConsumerLag, type Delivery } from './consumer.ts';
 import { CONTROL_PAYLOAD } from './dead-letters.ts';
 import { decodeCloudEvent, encodeCloudEvent } from './envelope.ts';
@@ -37,6 +37,7 @@ import {
   EVENTS_CHANNEL,
   LOG_HORIZON_SQL,
   onLocalPublish,
+  RELAY_POSITION_NAME,
   toStoredEvent,
   type EventRow,
 } from './outbox.ts';
@@ -903,7 +904,9 @@ class Relay implements OutboxLoop {
         else if (n < this.#batch) {
           // Rows left unrelayed are above the log horizon: their NOTIFY has passed, so look again shortly.
           const left = await this.#db.query<{ more: boolean }>(
-            'SELECT EXISTS (SELECT 1 FROM kontor_events WHERE relayed_at IS NULL) AS more',
+            `SELECT EXISTS (SELECT 1 FROM kontor_events e, kontor_consumers r
+               WHERE r.name = $1 AND (e.txid, e.seq) > (r.position_txid::text::xid8, r.position)) AS more`,
+            [RELAY_POSITION_NAME],
           );
           await this.waker.wait(left.rows[0]?.more === true ? HELD_BACK_RETRY_MS : this.#pollMs);
         }
@@ -922,12 +925,14 @@ class Relay implements OutboxLoop {
         RELAY_LOCK_KEY,
       ]);
       if (lock.rows[0]?.ok !== true) return -1;
-      // Log order, and only transactions that can no longer add rows before the ones relayed.
+      const at = await this.#position(tx);
+      // Log order after the relay's position, and only transactions that can no longer add rows
+      // before the ones relayed (the log horizon): the position never passes a late commit.
       const rows = await tx.query<EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM kontor_events
-         WHERE relayed_at IS NULL AND txid < ${LOG_HORIZON_SQL}
-         ORDER BY kontor_events.txid, kontor_events.seq LIMIT $1`,
-        [this.#batch],
+         WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND txid < ${LOG_HORIZON_SQL}
+         ORDER BY kontor_events.txid, kontor_events.seq LIMIT $3`,
+        [String(at.txid), String(at.seq), this.#batch],
       );
       if (rows.rows.length === 0) return 0;
       await this.#publisher.publishAll(
@@ -941,11 +946,39 @@ class Relay implements OutboxLoop {
           };
         }),
       );
-      await tx.query('UPDATE kontor_events SET relayed_at = now() WHERE seq = ANY($1::bigint[])', [
-        rows.rows.map((r) => String(r.seq)),
-      ]);
+      // One row written per batch (not a mark on every event): the position is the last row acked.
+      const last = rows.rows.at(-1)!;
+      await tx.query(
+        'UPDATE kontor_consumers SET position_txid = $2, position = $3, updated_at = now() WHERE name = $1',
+        [RELAY_POSITION_NAME, String(last.txid), String(last.seq)],
+      );
       return rows.rows.length;
     });
+  }
+
+  /**
+   * The relay's position (under the relay lock). A new row starts after the events an earlier
+   * version marked `relayed_at` — it relayed in log order too, so they are a prefix of the log.
+   */
+  async #position(tx: Tx): Promise<LogPosition> {
+    const read = () =>
+      tx.query<{ position_txid: bigint; position: bigint }>(
+        'SELECT position_txid, position FROM kontor_consumers WHERE name = $1',
+        [RELAY_POSITION_NAME],
+      );
+    let r = await read();
+    if (r.rows.length === 0) {
+      await tx.query(
+        `WITH m AS (SELECT txid::text::bigint AS txid, seq FROM kontor_events
+           WHERE relayed_at IS NOT NULL ORDER BY kontor_events.txid DESC, kontor_events.seq DESC LIMIT 1)
+         INSERT INTO kontor_consumers (name, position_txid, position)
+         SELECT $1, coalesce((SELECT txid FROM m), 0), coalesce((SELECT seq FROM m), 0)
+         ON CONFLICT (name) DO NOTHING`,
+        [RELAY_POSITION_NAME],
+      );
+      r = await read();
+    }
+    return { txid: BigInt(r.rows[0]!.position_txid), seq: BigInt(r.rows[0]!.position) };
   }
 
   async stop(): Promise<void> {

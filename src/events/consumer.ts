@@ -200,6 +200,13 @@ export class ConsumerProcessor {
         `consumer ${definition.name} needs exactly one of handle and handleBatch`,
       );
     }
+    if (definition.name.startsWith('$')) {
+      // `$…` rows of kontor_consumers belong to the bus itself (the NATS relay's position).
+      throw new AppError(
+        ErrorCodes.VALIDATION_FAILED,
+        `consumer name ${definition.name} is reserved: names cannot start with "$"`,
+      );
+    }
     this.#db = db;
     this.definition = definition;
     const concurrency = Math.max(1, definition.concurrency ?? 8);

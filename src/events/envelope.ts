@@ -40,7 +40,12 @@ export interface StoredEvent<D = unknown> {
   /** Position in the log; strictly increasing in commit order. */
   sequence: bigint;
   event: CloudEvent<D>;
-  /** When the NATS relay handed it to JetStream (null on the embedded bus). */
+  /** True once the NATS relay has had it acknowledged by JetStream (always false on the embedded bus). */
+  relayed: boolean;
+  /**
+   * When the relay marked it, for events relayed before the relay kept a position (2026-11);
+   * null otherwise — `relayed` is the truth.
+   */
   relayedAt: Date | null;
 }
 

@@ -4,6 +4,7 @@
  */
 import { AppError, ErrorCodes } from '../domain/index.ts';
 import type { Db } from '../store/index.ts';
+import { RELAY_POSITION_NAME, RELAYED_SQL } from './outbox.ts';
 
 export interface RetentionOptions {
   /** Events recorded longer ago than this may be deleted (default 30 days). */
@@ -51,9 +52,9 @@ export async function pruneEventLog(db: Db, input: PruneInput): Promise<number> 
   const { maxAgeMs, batchSize } = checkRetention(input);
   const passed =
     input.bus === 'nats'
-      ? 'e.relayed_at IS NOT NULL'
+      ? RELAYED_SQL('e')
       : `NOT EXISTS (SELECT 1 FROM kontor_consumers c
-           WHERE (e.txid::text::bigint, e.seq) > (c.position_txid, c.position))`;
+           WHERE c.name <> '${RELAY_POSITION_NAME}' AND (e.txid::text::bigint, e.seq) > (c.position_txid, c.position))`;
   let total = 0;
   for (;;) {
     const r = await db.query(

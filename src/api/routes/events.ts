@@ -15,6 +15,7 @@ const cursor = z.string().regex(/^\d{1,19}$/, 'a cursor from a previous page');
 
 const eventDto = z.object({
   sequence: z.string(),
+  relayed: z.boolean(),
   relayedAt: z.string().nullable(),
   event: z.object({
     specversion: z.literal('1.0'),
@@ -47,7 +48,12 @@ const deadLetterDto = z.object({
 });
 
 function toEventDto(e: StoredEvent): z.infer<typeof eventDto> {
-  return { sequence: e.sequence.toString(), relayedAt: e.relayedAt?.toISOString() ?? null, event: e.event };
+  return {
+    sequence: e.sequence.toString(),
+    relayed: e.relayed,
+    relayedAt: e.relayedAt?.toISOString() ?? null,
+    event: e.event,
+  };
 }
 
 function toDeadLetterDto(d: DeadLetter): z.infer<typeof deadLetterDto> {
