@@ -247,7 +247,12 @@ export class ConsumerProcessor {
       lane = hashKey(key) % this.#lanes.length;
     }
     this.#lanes[lane]!.push(delivery);
-    if (!this.#laneBusy[lane]) void this.#pump(lane);
+    if (!this.#laneBusy[lane]) {
+      // Start the lane after the deliveries arriving in the same turn (a NATS pull, an outbox
+      // fetch) are queued, so its first transaction takes a batch of them instead of one.
+      this.#laneBusy[lane] = true;
+      setImmediate(() => void this.#pump(lane));
+    }
   }
 
   /** Resolves once at least `n` more deliveries fit under the bound (or the processor stops). */
