@@ -30,6 +30,8 @@ const LATENCY_N = Number(process.env.BENCH_LATENCY_EVENTS ?? 5_000);
 // medians of the rounds, as the CPU is shared and one round can be hit by a neighbour's burst.
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 3);
 const PUBLISH_BATCH = Number(process.env.BENCH_PUBLISH_BATCH ?? 500);
+// Publishing transactions in flight at once in the throughput phase (Kontor and graphile-worker alike).
+const PUBLISHERS = Math.max(1, Number(process.env.BENCH_PUBLISHERS ?? 1));
 const CONSUMER_BATCH = Number(process.env.BENCH_CONSUMER_BATCH ?? 50);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -153,6 +155,22 @@ async function createDatabase(tag: string): Promise<{ url: string; drop(): Promi
   };
 }
 
+/** Publishes N items in transactions of PUBLISH_BATCH, PUBLISHERS of them in flight at once. */
+async function publishInBatches(
+  publishBatch: (first: number, size: number) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  const publisher = async () => {
+    while (next < N) {
+      const first = next;
+      const size = Math.min(PUBLISH_BATCH, N - first);
+      next += size;
+      await publishBatch(first, size);
+    }
+  };
+  await Promise.all(Array.from({ length: PUBLISHERS }, publisher));
+}
+
 /** Fires `count` publishes at `rate` per second without waiting for earlier ones (an open-loop load). */
 async function offerLoad(
   count: number,
@@ -242,16 +260,15 @@ async function benchKontor(db: Db, bus: EventBusOptions, handler: HandlerKind = 
     // Throughput: publish everything in batches while the consumer works.
     const done = new Promise<void>((r) => (reached = r));
     const t0 = performance.now();
-    for (let i = 0; i < N; i += PUBLISH_BATCH) {
-      const size = Math.min(PUBLISH_BATCH, N - i);
-      await db.transaction((tx) =>
+    await publishInBatches((i, size) =>
+      db.transaction((tx) =>
         publishMany(
           tx,
           Array.from({ length: size }, (_, j) => ({ type: TYPE, data: { n: i + j } })),
           { catalog },
         ),
-      );
-    }
+      ),
+    );
     const publishedAt = performance.now();
     await done;
     seconds = (performance.now() - t0) / 1000;
@@ -329,15 +346,14 @@ async function benchGraphile(url: string): Promise<Figures> {
   const utils = await makeWorkerUtils({ connectionString: url, logger: new Logger(() => () => undefined) });
   const done = new Promise<void>((r) => (reached = r));
   const t0 = performance.now();
-  for (let i = 0; i < N; i += PUBLISH_BATCH) {
-    const size = Math.min(PUBLISH_BATCH, N - i);
-    await utils.addJobs(
+  await publishInBatches((i, size) =>
+    utils.addJobs(
       Array.from({ length: size }, (_, j) => ({
         identifier: 'bench',
         payload: { id: `t-${i + j}`, n: i + j },
       })),
-    );
-  }
+    ),
+  );
   await done;
   const seconds = (performance.now() - t0) / 1000;
   log(`  throughput: ${N} jobs in ${round(seconds, 2)} s`);
@@ -433,6 +449,7 @@ console.log(
     latencyRuns: LATENCY_RUNS,
     offeredPerSec: RATE,
     publishBatch: PUBLISH_BATCH,
+    publishers: PUBLISHERS,
     consumerBatch: CONSUMER_BATCH,
     concurrency: CONCURRENCY,
     results,
