@@ -609,6 +609,7 @@ class NatsRunner extends ConsumerRunner {
     this.#prefix = options.nats?.subjectPrefix ?? 'kontor.events';
     this.#ackWaitMs = options.nats?.ackWaitMs ?? 30_000;
     this.#types = new Set(definition.types);
+    this.processor.deferLaneStart = true;
   }
 
   async start(): Promise<void> {

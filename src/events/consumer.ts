@@ -186,6 +186,12 @@ export class ConsumerProcessor {
   readonly #laneBusy: boolean[];
   readonly #maxInFlight: number;
   readonly #stop = new AbortController();
+  /**
+   * Start an idle lane only after the deliveries arriving in the same turn are queued, so its
+   * first transaction takes a batch of them instead of one (the NATS bus: a pull brings many
+   * messages one by one). Off for the embedded bus, where it measurably delayed single events.
+   */
+  deferLaneStart = false;
   #inFlight = 0;
   #rr = 0;
   #capacityWaiters: (() => void)[] = [];
@@ -247,12 +253,13 @@ export class ConsumerProcessor {
       lane = hashKey(key) % this.#lanes.length;
     }
     this.#lanes[lane]!.push(delivery);
-    if (!this.#laneBusy[lane]) {
-      // Start the lane after the deliveries arriving in the same turn (a NATS pull, an outbox
-      // fetch) are queued, so its first transaction takes a batch of them instead of one.
-      this.#laneBusy[lane] = true;
-      setImmediate(() => void this.#pump(lane));
+    if (this.#laneBusy[lane]) return;
+    if (!this.deferLaneStart) {
+      void this.#pump(lane);
+      return;
     }
+    this.#laneBusy[lane] = true;
+    setImmediate(() => void this.#pump(lane));
   }
 
   /** Resolves once at least `n` more deliveries fit under the bound (or the processor stops). */
