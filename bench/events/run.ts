@@ -149,8 +149,22 @@ async function createDatabase(tag: string): Promise<{ url: string; drop(): Promi
     async drop() {
       const a = new pg.Client({ connectionString: ADMIN_URL });
       await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
+      try {
+        // A pool that is still closing (graphile-worker's, after stop) would get a FATAL 57P01 from
+        // a forced drop and crash the process as an unhandled pool error: wait for it first.
+        for (let i = 0; i < 25; i++) {
+          try {
+            await a.query(`DROP DATABASE IF EXISTS ${name}`);
+            return;
+          } catch (e) {
+            if ((e as { code?: string }).code !== '55006') throw e;
+            await sleep(200);
+          }
+        }
+        await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await a.end();
+      }
     },
   };
 }
