@@ -11,15 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import {
-  approvePaymentOrder,
-  getPaymentOrder,
-  proposePaymentOrder,
-  renderPaymentFile,
-  submitPaymentOrder,
-} from '../src/flows/payment-run/index.ts';
+import { getPaymentOrder, renderPaymentFile } from '../src/flows/payment-run/index.ts';
 import { createTestDb, type TestDb } from './support/db.ts';
-import { releaseDeps, runBills } from './support/payment-release-child.ts';
+import { approvedOrder, releaseDeps, runBills } from './support/payment-release-child.ts';
 
 const CHILD = fileURLToPath(new URL('./support/payment-release-child.ts', import.meta.url));
 const WINDOW_MS = 400;
@@ -103,22 +97,9 @@ describe('payment release under SIGKILL (postgres)', { timeout: 240_000 }, () =>
     it(`run ${run + 1}: killed ${moment.kind}${'ms' in moment ? ` +${moment.ms} ms` : ''}; a fresh process finishes the release once`, async () => {
       const outbox = join(dir, `outbox-${run}`);
       const deps = releaseDeps(t.db, outbox, { bills: runBills(`R${run}`), ids: `CR${run}` });
-      const p = await proposePaymentOrder(deps, {
-        bankAccountId: 'acct-crash',
-        dueBy: '2026-11-30',
-        actor: 'carol',
-      });
-      await submitPaymentOrder(deps, { orderId: p.orderId, actor: 'carol' });
-      await approvePaymentOrder(deps, {
-        orderId: p.orderId,
-        approver: { id: 'alice', kind: 'human', roles: [] },
-      });
-      await approvePaymentOrder(deps, {
-        orderId: p.orderId,
-        approver: { id: 'bob', kind: 'human', roles: [] },
-      });
-      const expected = await renderPaymentFile(deps, p.orderId);
-      const env = { RELEASE_DB: t.url!, RELEASE_OUTBOX: outbox, RELEASE_ORDER: p.orderId };
+      const orderId = await approvedOrder(deps);
+      const expected = await renderPaymentFile(deps, orderId);
+      const env = { RELEASE_DB: t.url!, RELEASE_OUTBOX: outbox, RELEASE_ORDER: orderId };
 
       const victim = spawnRelease({ ...env, RELEASE_DELAY_MS: String(WINDOW_MS) });
       if (moment.kind === 'after-start') await sleep(moment.ms);
@@ -128,13 +109,13 @@ describe('payment release under SIGKILL (postgres)', { timeout: 240_000 }, () =>
       } else assert.ok(await victim.printed('RELEASED'), victim.out());
       victim.kill();
       const code = await victim.exited;
-      const committedBefore = (await getPaymentOrder(deps, p.orderId)).state === 'released';
+      const committedBefore = (await getPaymentOrder(deps, orderId)).state === 'released';
       if (moment.kind === 'in-window') {
         assert.equal(code, 'SIGKILL', victim.out());
         assert.equal(committedBefore, false, 'killed inside the window: nothing was committed');
-        assert.ok(existsSync(join(outbox, `${p.orderId}.xml`)), 'the file landed before the kill');
+        assert.ok(existsSync(join(outbox, `${orderId}.xml`)), 'the file landed before the kill');
       }
-      const fileBefore = existsSync(join(outbox, `${p.orderId}.xml`));
+      const fileBefore = existsSync(join(outbox, `${orderId}.xml`));
 
       const retry = spawnRelease(env);
       assert.equal(await retry.exited, 0, retry.out());
@@ -145,18 +126,18 @@ describe('payment release under SIGKILL (postgres)', { timeout: 240_000 }, () =>
         assert.equal(result.recovered, true, 'the retry adopts the file, it does not rewrite it');
 
       const visible = readdirSync(outbox).filter((f) => !f.startsWith('.'));
-      assert.deepEqual(visible, [`${p.orderId}.xml`], 'exactly one file at the bank channel');
-      const content = readFileSync(join(outbox, `${p.orderId}.xml`), 'utf8');
+      assert.deepEqual(visible, [`${orderId}.xml`], 'exactly one file at the bank channel');
+      const content = readFileSync(join(outbox, `${orderId}.xml`), 'utf8');
       assert.equal(content, expected, 'the file carries the expected bytes');
       const sha = createHash('sha256').update(content, 'utf8').digest('hex');
-      const order = await getPaymentOrder(deps, p.orderId);
+      const order = await getPaymentOrder(deps, orderId);
       assert.equal(order.state, 'released');
       assert.equal(order.fileSha256, sha);
       assert.equal(result.sha256, sha);
       assert.equal(
         await count(
           `SELECT count(*)::text AS n FROM kontor_events WHERE subject = $1 AND type = 'kontor.payment.order.released.v1'`,
-          p.orderId,
+          orderId,
         ),
         1,
         'one released event',
@@ -164,7 +145,7 @@ describe('payment release under SIGKILL (postgres)', { timeout: 240_000 }, () =>
       assert.equal(
         await count(
           `SELECT count(*)::text AS n FROM kontor_audit WHERE resource_id = $1 AND action = 'payment-order.released'`,
-          p.orderId,
+          orderId,
         ),
         1,
         'one audit record',

@@ -11,21 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  approvePaymentOrder,
   cancelPaymentOrder,
   createSftpChannel,
   deliverPendingPaymentOrders,
   getPaymentOrder,
-  proposePaymentOrder,
   releasePaymentOrder,
   startPaymentDeliveryLoop,
-  submitPaymentOrder,
   type PaymentDeliveryChannel,
   type PaymentRunDeps,
 } from '../src/flows/payment-run/index.ts';
 import { type AppError, RetryAfterError } from '../src/domain/index.ts';
 import { backends, createTestDb, type TestDb } from './support/db.ts';
-import { releaseDeps, runBills } from './support/payment-release-child.ts';
+import { approvedOrder, releaseDeps, runBills } from './support/payment-release-child.ts';
 import { startSftpServer, type TestSftpServer } from './support/sftp-server.ts';
 
 const code = (c: string) => (e: Error & { code?: string }) => e.code === c;
@@ -70,24 +67,6 @@ for (const backend of backends) {
       };
       const remoteFiles = () => readdirSync(join(server.root, remote));
       return { deps, outbox, remote, remoteFiles, plain: sftp };
-    }
-
-    async function approvedOrder(deps: PaymentRunDeps): Promise<string> {
-      const p = await proposePaymentOrder(deps, {
-        bankAccountId: 'acct-crash',
-        dueBy: '2026-11-30',
-        actor: 'carol',
-      });
-      await submitPaymentOrder(deps, { orderId: p.orderId, actor: 'carol' });
-      await approvePaymentOrder(deps, {
-        orderId: p.orderId,
-        approver: { id: 'alice', kind: 'human', roles: [] },
-      });
-      await approvePaymentOrder(deps, {
-        orderId: p.orderId,
-        approver: { id: 'bob', kind: 'human', roles: [] },
-      });
-      return p.orderId;
     }
 
     async function trail(orderId: string) {

@@ -10,8 +10,11 @@ import { recordAudit } from '../../src/audit/index.ts';
 import { fixedClock, money, type OpenVendorBill, type VendorPayables } from '../../src/domain/index.ts';
 import { publish } from '../../src/events/index.ts';
 import {
+  approvePaymentOrder,
   createFolderChannel,
+  proposePaymentOrder,
   releasePaymentOrder,
+  submitPaymentOrder,
   type PaymentFileChannel,
   type PaymentRunDeps,
 } from '../../src/flows/payment-run/index.ts';
@@ -91,6 +94,19 @@ export function releaseDeps(
     clock: fixedClock(RELEASE_NOW),
     ids: { next: () => `${options.ids ?? 'PO'}-${++k}` },
   };
+}
+
+/** Proposes an order over the run's bills, submits it and has alice and bob approve it (carol created it). */
+export async function approvedOrder(deps: PaymentRunDeps): Promise<string> {
+  const p = await proposePaymentOrder(deps, {
+    bankAccountId: 'acct-crash',
+    dueBy: '2026-11-30',
+    actor: 'carol',
+  });
+  await submitPaymentOrder(deps, { orderId: p.orderId, actor: 'carol' });
+  for (const id of ['alice', 'bob'])
+    await approvePaymentOrder(deps, { orderId: p.orderId, approver: { id, kind: 'human', roles: [] } });
+  return p.orderId;
 }
 
 if (process.env.RELEASE_CHILD === '1') {
