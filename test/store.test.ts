@@ -4,7 +4,14 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadMigrations, migrate, migrationStatus, recordStart, type Migration } from '../src/store/index.ts';
+import {
+  loadMigrations,
+  migrate,
+  migrationStatus,
+  prepared,
+  recordStart,
+  type Migration,
+} from '../src/store/index.ts';
 import { backends, createTestDb, type TestDb } from './support/db.ts';
 
 function extraMigration(version: number, sql: string): Migration {
@@ -47,6 +54,42 @@ for (const backend of backends) {
       try {
         const edited = loadMigrations().map((m, i) => (i === 0 ? { ...m, checksum: 'edited' } : m));
         await assert.rejects(migrationStatus(t2.db, edited), { code: 'MIGRATION_CHECKSUM_MISMATCH' });
+      } finally {
+        await t2.drop();
+      }
+    });
+
+    it('runs a prepared statement (named on PostgreSQL) in and out of transactions, and after its table is recreated', async () => {
+      const t2 = await createTestDb(backend, { migrated: false });
+      try {
+        await t2.db.exec('CREATE TABLE prep_probe (id int NOT NULL, label text NOT NULL)');
+        const insert = prepared('INSERT INTO prep_probe (id, label) VALUES ($1, $2) RETURNING id');
+        // More calls at once than pooled connections, so several connections prepare it.
+        await Promise.all(
+          Array.from({ length: 30 }, (_, i) =>
+            i % 2 === 0
+              ? t2.db.query(insert, [i, `n${i}`])
+              : t2.db.transaction((tx) => tx.query(insert, [i, `n${i}`])),
+          ),
+        );
+        const count = await t2.db.query<{ n: bigint }>('SELECT count(*) AS n FROM prep_probe');
+        assert.equal(count.rows[0]!.n, 30n);
+        if (backend === 'postgres') {
+          const names = await t2.db.transaction(async (tx) => {
+            await tx.query(insert, [100, 'seen']);
+            return tx.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements');
+          });
+          assert.ok(
+            names.rows.some((r) => r.statement.includes('INSERT INTO prep_probe')),
+            'the statement is prepared on the connection',
+          );
+        }
+        // PostgreSQL re-plans a prepared statement whose table was dropped and created again.
+        await t2.db.exec(
+          'DROP TABLE prep_probe; CREATE TABLE prep_probe (id int NOT NULL, label text NOT NULL)',
+        );
+        const again = await t2.db.query<{ id: number }>(insert, [7, 'again']);
+        assert.deepEqual(again.rows, [{ id: 7 }]);
       } finally {
         await t2.drop();
       }

@@ -42,3 +42,21 @@ export const INT8_OID = 20;
 export const DATE_OID = 1082;
 export const parseInt8 = (v: string): bigint => BigInt(v);
 export const parseDate = (v: string): string => v;
+
+const preparedNames = new Map<string, string>();
+
+/**
+ * Marks a constant, hot SQL text to be prepared once per connection on PostgreSQL (a named
+ * statement: parsed and planned once instead of at every call) and returns it unchanged. Only for
+ * texts that never embed values — every distinct text stays prepared on every pooled connection.
+ * PGlite runs it like any other statement.
+ */
+export function prepared(sql: string): string {
+  if (!preparedNames.has(sql)) preparedNames.set(sql, `kontor_${preparedNames.size + 1}`);
+  return sql;
+}
+
+/** The statement name of a text marked by {@link prepared}, else undefined. */
+export function preparedName(sql: string): string | undefined {
+  return preparedNames.get(sql);
+}

@@ -3,6 +3,7 @@
  * migrations, and the data-directory lock.
  */
 export type { Db, Queryable, QueryResult, Tx, DbKind } from './db.ts';
+export { prepared } from './db.ts';
 export {
   openDb,
   openStore,

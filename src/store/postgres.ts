@@ -2,7 +2,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { AppError, ErrorCodes } from '../domain/index.ts';
-import { DATE_OID, INT8_OID, parseDate, parseInt8, type Db, type QueryResult, type Tx } from './db.ts';
+import {
+  DATE_OID,
+  INT8_OID,
+  parseDate,
+  parseInt8,
+  preparedName,
+  type Db,
+  type QueryResult,
+  type Tx,
+} from './db.ts';
 
 export interface OpenPostgresOptions {
   url: string;
@@ -54,6 +63,12 @@ export async function openPostgres(options: OpenPostgresOptions): Promise<Db> {
 
 const inTransaction = new AsyncLocalStorage<object>();
 
+/** A statement for `pg`: named (prepared per connection) when its text was marked by `prepared`. */
+function statement(sql: string, params: readonly unknown[] | undefined): pg.QueryConfig {
+  const name = preparedName(sql);
+  return { text: sql, values: params as unknown[] | undefined, ...(name === undefined ? {} : { name }) };
+}
+
 /** A pool that cannot hand out a connection (server down, pool exhausted) is a retryable 503, not a 500. */
 function unavailable(e: unknown): unknown {
   const message = e instanceof Error ? e.message : String(e);
@@ -91,7 +106,7 @@ class PostgresDb implements Db {
       throw new AppError(ErrorCodes.INTERNAL, 'db.query called inside db.transaction: use the tx handle');
     }
     try {
-      const r = await this.#pool.query(sql, params as unknown[] | undefined);
+      const r = await this.#pool.query(statement(sql, params));
       return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
     } catch (e) {
       throw unavailable(e);
@@ -114,7 +129,7 @@ class PostgresDb implements Db {
       query: async <R>(sql: string, params?: readonly unknown[]) => {
         if (!open)
           throw new AppError(ErrorCodes.INTERNAL, 'transaction handle used after the transaction ended');
-        const r = await client.query(sql, params as unknown[] | undefined);
+        const r = await client.query(statement(sql, params));
         return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
       },
       exec: async (sql: string) => {
