@@ -27,7 +27,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { AppError, ErrorCodes } from '../domain/index.ts';
-import type { Db, Tx } from '../store/index.ts';
+import { prepared, type Db, type Tx } from '../store/index.ts';
 import { ConsumerProcessor, type ConsumerDefinition, type ConsumerLag, type Delivery } from './consumer.ts';
 import { CONTROL_PAYLOAD } from './dead-letters.ts';
 import { decodeCloudEvent, encodeCloudEvent } from './envelope.ts';
@@ -51,6 +51,8 @@ const HELD_BACK_RETRY_MS = 5;
 const HINT_WINDOW_MS = 2_000;
 const HINT_FIRST_MS = 1;
 const HINT_MAX_MS = 50;
+// Local publishes are announced to other processes by at most one NOTIFY this often.
+const FORWARD_INTERVAL_MS = 10;
 
 export interface NatsBusOptions {
   /** JetStream stream name (default KONTOR_EVENTS). */
@@ -98,6 +100,30 @@ export interface EventBus {
   /** Stops every consumer (and the relay) and releases connections; the database stays open. */
   close(): Promise<void>;
 }
+
+// The statements of the delivery loops, prepared once per connection on PostgreSQL. A consumer
+// reads rows of its types after its cursor, below the log horizon, in log order.
+const fetchSql = (range: string) =>
+  `SELECT ${EVENT_COLUMNS} FROM kontor_events
+   WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND txid < ${LOG_HORIZON_SQL} AND type = ANY($3::text[]) ${range}
+   ORDER BY kontor_events.txid, kontor_events.seq LIMIT $4`;
+const FETCH_SQL = prepared(fetchSql(''));
+// The same within a range of sequence numbers (a replay).
+const FETCH_RANGE_SQL = fetchSql('AND seq >= $5 AND seq <= $6');
+// The relay reads every type.
+const RELAY_FETCH_SQL = prepared(
+  `SELECT ${EVENT_COLUMNS} FROM kontor_events
+   WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND txid < ${LOG_HORIZON_SQL}
+   ORDER BY kontor_events.txid, kontor_events.seq LIMIT $3`,
+);
+const HELD_BACK_SQL = prepared(
+  'SELECT EXISTS (SELECT 1 FROM kontor_events WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND type = ANY($3::text[])) AS more',
+);
+const UPDATE_POSITION_SQL = prepared(
+  'UPDATE kontor_consumers SET position_txid = $2, position = $3, updated_at = now() WHERE name = $1',
+);
+const NOTIFY_SQL = prepared('SELECT pg_notify($1, $2)');
+const READ_POSITION_SQL = prepared('SELECT position_txid, position FROM kontor_consumers WHERE name = $1');
 
 /** A latch: `wait` returns at the next `wake` or after a timeout; a wake before the wait is not lost. */
 class Waker {
@@ -168,6 +194,8 @@ class Wakeups {
   readonly #onError: (error: unknown, where: string) => void;
   #hintedSinceForward = false;
   #forwarding = false;
+  #lastForward = -Infinity;
+  #stopped = false;
 
   constructor(db: Db, onError: (error: unknown, where: string) => void) {
     this.#db = db;
@@ -192,15 +220,25 @@ class Wakeups {
     }
   }
 
-  /** A loop read committed rows: forward a NOTIFY for other processes if local publishes happened. */
+  /**
+   * A loop read committed rows: forward a NOTIFY for other processes if local publishes happened,
+   * at most one per FORWARD_INTERVAL_MS (a NOTIFY is a transaction of its own, with a commit).
+   */
   readRows(): void {
     if (!this.#hintedSinceForward || this.#forwarding) return;
-    this.#hintedSinceForward = false;
     this.#forwarding = true;
-    this.#db
-      .query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, this.#self])
-      .catch((e: unknown) => this.#onError(e, 'events notify'))
-      .finally(() => (this.#forwarding = false));
+    const wait = this.#lastForward + FORWARD_INTERVAL_MS - performance.now();
+    const send = () => {
+      if (this.#stopped) return;
+      this.#hintedSinceForward = false;
+      this.#lastForward = performance.now();
+      this.#db
+        .query(NOTIFY_SQL, [EVENTS_CHANNEL, this.#self])
+        .catch((e: unknown) => this.#onError(e, 'events notify'))
+        .finally(() => (this.#forwarding = false));
+    };
+    if (wait <= 0) send();
+    else setTimeout(send, wait).unref();
   }
 
   /** Starts listening and receiving hints; resolves to the function that stops both. */
@@ -208,6 +246,7 @@ class Wakeups {
     const unlisten = await this.#db.listen(EVENTS_CHANNEL, (payload) => this.dispatch(payload));
     const unhint = onLocalPublish(() => this.hint());
     return async () => {
+      this.#stopped = true;
       unhint();
       await unlisten();
     };
@@ -388,10 +427,11 @@ abstract class ConsumerRunner implements ConsumerHandle, OutboxLoop {
 
   /** True when events of the consumer's types exist after `after` (i.e. above the horizon, if a fetch found none). */
   protected async hasHeldBack(after: LogPosition): Promise<boolean> {
-    const r = await this.db.query<{ more: boolean }>(
-      'SELECT EXISTS (SELECT 1 FROM kontor_events WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND type = ANY($3::text[])) AS more',
-      [String(after.txid), String(after.seq), [...this.processor.definition.types]],
-    );
+    const r = await this.db.query<{ more: boolean }>(HELD_BACK_SQL, [
+      String(after.txid),
+      String(after.seq),
+      [...this.processor.definition.types],
+    ]);
     return r.rows[0]?.more === true;
   }
 
@@ -410,17 +450,8 @@ abstract class ConsumerRunner implements ConsumerHandle, OutboxLoop {
       [...this.processor.definition.types],
       limit,
     ];
-    const bounds =
-      range === undefined
-        ? ''
-        : `AND seq >= $${params.push(String(range.fromSeq))} AND seq <= $${params.push(String(range.untilSeq))}`;
-    const r = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM kontor_events
-       WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND txid < ${LOG_HORIZON_SQL}
-         AND type = ANY($3::text[]) ${bounds}
-       ORDER BY kontor_events.txid, kontor_events.seq LIMIT $4`,
-      params,
-    );
+    if (range !== undefined) params.push(String(range.fromSeq), String(range.untilSeq));
+    const r = await this.db.query<EventRow>(range === undefined ? FETCH_SQL : FETCH_RANGE_SQL, params);
     return r.rows;
   }
 }
@@ -507,10 +538,7 @@ class EmbeddedRunner extends ConsumerRunner {
     // (at most pollMs) writes a position held back here.
     if (!force && Date.now() - this.#lastPersistAt < 200) return;
     const pos = this.#position;
-    await this.db.query(
-      'UPDATE kontor_consumers SET position_txid = $2, position = $3, updated_at = now() WHERE name = $1',
-      [this.name, String(pos.txid), String(pos.seq)],
-    );
+    await this.db.query(UPDATE_POSITION_SQL, [this.name, String(pos.txid), String(pos.seq)]);
     this.#persisted = pos;
     this.#lastPersistAt = Date.now();
   }
@@ -929,12 +957,7 @@ class Relay implements OutboxLoop {
       const at = await this.#position(tx);
       // Log order after the relay's position, and only transactions that can no longer add rows
       // before the ones relayed (the log horizon): the position never passes a late commit.
-      const rows = await tx.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM kontor_events
-         WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND txid < ${LOG_HORIZON_SQL}
-         ORDER BY kontor_events.txid, kontor_events.seq LIMIT $3`,
-        [String(at.txid), String(at.seq), this.#batch],
-      );
+      const rows = await tx.query<EventRow>(RELAY_FETCH_SQL, [String(at.txid), String(at.seq), this.#batch]);
       if (rows.rows.length === 0) return 0;
       await this.#publisher.publishAll(
         rows.rows.map((row) => {
@@ -949,10 +972,7 @@ class Relay implements OutboxLoop {
       );
       // One row written per batch (not a mark on every event): the position is the last row acked.
       const last = rows.rows.at(-1)!;
-      await tx.query(
-        'UPDATE kontor_consumers SET position_txid = $2, position = $3, updated_at = now() WHERE name = $1',
-        [RELAY_POSITION_NAME, String(last.txid), String(last.seq)],
-      );
+      await tx.query(UPDATE_POSITION_SQL, [RELAY_POSITION_NAME, String(last.txid), String(last.seq)]);
       return rows.rows.length;
     });
   }
@@ -963,10 +983,7 @@ class Relay implements OutboxLoop {
    */
   async #position(tx: Tx): Promise<LogPosition> {
     const read = () =>
-      tx.query<{ position_txid: bigint; position: bigint }>(
-        'SELECT position_txid, position FROM kontor_consumers WHERE name = $1',
-        [RELAY_POSITION_NAME],
-      );
+      tx.query<{ position_txid: bigint; position: bigint }>(READ_POSITION_SQL, [RELAY_POSITION_NAME]);
     let r = await read();
     if (r.rows.length === 0) {
       await tx.query(

@@ -4,7 +4,7 @@
  * jitter; dead letters after the last attempt.
  */
 import { AppError, ErrorCodes, NonRetryableError } from '../domain/index.ts';
-import type { Db, Tx } from '../store/index.ts';
+import { prepared, type Db, type Tx } from '../store/index.ts';
 import type { CloudEvent } from './envelope.ts';
 
 /** What a handler gets besides the event. */
@@ -168,12 +168,12 @@ export function classifyOutage(error: unknown): 'yes' | 'maybe' | 'no' {
 
 // Claims a batch in one statement: an event is claimed unless already done, or dead-lettered
 // (a replay delivery bypasses the dead-letter skip). The claim commits with the handler's effects.
-const CLAIM_SQL = `INSERT INTO kontor_consumer_done (consumer, event_id)
+const CLAIM_SQL = prepared(`INSERT INTO kontor_consumer_done (consumer, event_id)
   SELECT $1, d.id FROM unnest($2::text[], $3::boolean[]) AS d(id, replay)
   WHERE d.replay OR NOT EXISTS (
     SELECT 1 FROM kontor_dead_letters dl WHERE dl.consumer = $1 AND dl.event_id = d.id AND dl.status = 'dead')
   ON CONFLICT DO NOTHING
-  RETURNING event_id`;
+  RETURNING event_id`);
 
 // Waits between tries while the database is down: 100 ms growing to 5 s, not counted as attempts.
 const OUTAGE_BACKOFF: BackoffOptions = { baseMs: 100, maxMs: 5_000 };

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock, IdGenerator } from '../domain/index.ts';
-import type { Queryable, Tx } from '../store/index.ts';
+import { prepared, type Queryable, type Tx } from '../store/index.ts';
 import { defaultCatalog, type EventCatalog } from './catalog.ts';
 import type { CloudEvent, StoredEvent } from './envelope.ts';
 
@@ -92,6 +92,15 @@ export async function publish(
   return event!;
 }
 
+const PUBLISH_SQL = prepared(
+  `INSERT INTO kontor_events (id, type, source, subject, time, correlation_id, traceparent, data, datacontenttype)
+   SELECT v.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::jsonb[], $9::text[])
+     AS v(id, type, source, subject, time, correlation_id, traceparent, data, datacontenttype)`,
+);
+const PUBLISH_NOTIFY_SQL = prepared(
+  `${PUBLISH_SQL} CROSS JOIN (SELECT pg_notify('${EVENTS_CHANNEL}', '')) AS notified`,
+);
+
 /** Writes several events in one statement inside `tx`; all are validated before anything is written. */
 export async function publishMany(
   tx: Tx,
@@ -106,23 +115,17 @@ export async function publishMany(
   // Without a local bus the NOTIFY rides in the same statement (one round trip less); PostgreSQL
   // delivers it only on commit and collapses repeats within a transaction.
   const hinted = localBuses.size > 0;
-  await tx.query(
-    `INSERT INTO kontor_events (id, type, source, subject, time, correlation_id, traceparent, data, datacontenttype)
-     SELECT v.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::jsonb[], $9::text[])
-       AS v(id, type, source, subject, time, correlation_id, traceparent, data, datacontenttype)
-     ${hinted ? '' : `CROSS JOIN (SELECT pg_notify('${EVENTS_CHANNEL}', '')) AS notified`}`,
-    [
-      col((e) => e.id),
-      col((e) => e.type),
-      col((e) => e.source),
-      col((e) => e.subject ?? null),
-      col((e) => e.time),
-      col((e) => e.correlationid ?? null),
-      col((e) => e.traceparent ?? null),
-      col((e) => JSON.stringify(e.data)),
-      col((e) => e.datacontenttype),
-    ],
-  );
+  await tx.query(hinted ? PUBLISH_SQL : PUBLISH_NOTIFY_SQL, [
+    col((e) => e.id),
+    col((e) => e.type),
+    col((e) => e.source),
+    col((e) => e.subject ?? null),
+    col((e) => e.time),
+    col((e) => e.correlationid ?? null),
+    col((e) => e.traceparent ?? null),
+    col((e) => JSON.stringify(e.data)),
+    col((e) => e.datacontenttype),
+  ]);
   if (hinted) for (const hint of localBuses) hint();
   return events;
 }
