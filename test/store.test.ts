@@ -59,6 +59,38 @@ for (const backend of backends) {
       }
     });
 
+    it('runs afterCommit callbacks once the transaction committed, never after a rollback', async () => {
+      const seen: string[] = [];
+      await t.db.transaction(async (tx) => {
+        tx.afterCommit(() => seen.push('first'));
+        tx.afterCommit(() => {
+          throw new Error('a failing callback is ignored');
+        });
+        tx.afterCommit(() => seen.push('second'));
+        await tx.query('SELECT 1');
+        assert.deepEqual(seen, [], 'not before the commit');
+      });
+      assert.deepEqual(seen, ['first', 'second']);
+      await assert.rejects(
+        t.db.transaction(async (tx) => {
+          tx.afterCommit(() => seen.push('rolled back'));
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      // A COMMIT that fails (a deferred constraint) is a rollback too.
+      await t.db.exec(
+        'CREATE TABLE IF NOT EXISTS ac_probe (id int PRIMARY KEY DEFERRABLE INITIALLY DEFERRED)',
+      );
+      await assert.rejects(
+        t.db.transaction(async (tx) => {
+          tx.afterCommit(() => seen.push('failed commit'));
+          await tx.query('INSERT INTO ac_probe VALUES (1), (1)');
+        }),
+      );
+      assert.deepEqual(seen, ['first', 'second']);
+    });
+
     it('runs a prepared statement (named on PostgreSQL) in and out of transactions, and after its table is recreated', async () => {
       const t2 = await createTestDb(backend, { migrated: false });
       try {

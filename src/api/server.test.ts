@@ -14,7 +14,11 @@ const fakeDb: Db = {
   query: async <R>() => ({ rows: [{ t: null }] as R[], rowCount: 1 }),
   exec: async () => undefined,
   transaction: async (fn) =>
-    fn({ query: async <R>() => ({ rows: [] as R[], rowCount: 0 }), exec: async () => undefined }),
+    fn({
+      query: async <R>() => ({ rows: [] as R[], rowCount: 0 }),
+      exec: async () => undefined,
+      afterCommit: () => undefined,
+    }),
   listen: async () => async () => undefined,
   close: async () => undefined,
 };

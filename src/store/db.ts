@@ -17,7 +17,24 @@ export interface Queryable {
 }
 
 /** A transaction handle; it is only valid inside the callback of {@link Db.transaction}. */
-export type Tx = Queryable;
+export interface Tx extends Queryable {
+  /**
+   * Runs `fn` right after the transaction commits — never after a rollback (e.g. to wake a reader
+   * of what it wrote). `fn` must be quick and not throw; an error it throws is ignored.
+   */
+  afterCommit(fn: () => void): void;
+}
+
+/** Runs the callbacks registered with {@link Tx.afterCommit}, once the COMMIT has succeeded. */
+export function runAfterCommit(callbacks: readonly (() => void)[]): void {
+  for (const fn of callbacks) {
+    try {
+      fn();
+    } catch {
+      // The transaction has committed; a failing callback cannot change that.
+    }
+  }
+}
 
 export type DbKind = 'pglite' | 'postgres';
 

@@ -8,7 +8,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { AppError, ErrorCodes } from '../domain/index.ts';
-import { DATE_OID, INT8_OID, parseDate, parseInt8, type Db, type QueryResult, type Tx } from './db.ts';
+import {
+  DATE_OID,
+  INT8_OID,
+  parseDate,
+  parseInt8,
+  runAfterCommit,
+  type Db,
+  type QueryResult,
+  type Tx,
+} from './db.ts';
 import { lockDataDir } from './lock.ts';
 import { Mutex } from './mutex.ts';
 
@@ -99,6 +108,7 @@ class PgliteDb implements Db {
     this.#assertOutsideTransaction();
     return this.#mutex.run(async () => {
       let open = true;
+      const committed: (() => void)[] = [];
       const tx: Tx = {
         query: async <R>(sql: string, params?: readonly unknown[]) => {
           if (!open)
@@ -110,11 +120,15 @@ class PgliteDb implements Db {
             throw new AppError(ErrorCodes.INTERNAL, 'transaction handle used after the transaction ended');
           await this.#pg.exec(sql);
         },
+        afterCommit: (fn) => {
+          committed.push(fn);
+        },
       };
       await this.#pg.query('BEGIN');
       try {
         const result = await inTransaction.run(this.#owner, () => fn(tx));
         await this.#pg.query('COMMIT');
+        runAfterCommit(committed);
         return result;
       } catch (e) {
         await this.#pg.query('ROLLBACK');

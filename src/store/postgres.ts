@@ -8,6 +8,7 @@ import {
   parseDate,
   parseInt8,
   preparedName,
+  runAfterCommit,
   type Db,
   type QueryResult,
   type Tx,
@@ -125,6 +126,7 @@ class PostgresDb implements Db {
       throw unavailable(e);
     });
     let open = true;
+    const committed: (() => void)[] = [];
     const tx: Tx = {
       query: async <R>(sql: string, params?: readonly unknown[]) => {
         if (!open)
@@ -136,6 +138,9 @@ class PostgresDb implements Db {
         if (!open)
           throw new AppError(ErrorCodes.INTERNAL, 'transaction handle used after the transaction ended');
         await client.query(sql);
+      },
+      afterCommit: (fn) => {
+        committed.push(fn);
       },
     };
     let broken = false;
@@ -150,6 +155,7 @@ class PostgresDb implements Db {
       await client.query('BEGIN');
       const result = await inTransaction.run(this.#owner, () => fn(tx));
       await client.query('COMMIT');
+      runAfterCommit(committed);
       return result;
     } catch (e) {
       try {
