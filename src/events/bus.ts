@@ -46,7 +46,8 @@ import {
 const RELAY_LOCK_KEY = 7_204_013;
 // How soon to look again when committed events wait behind a transaction still running.
 const HELD_BACK_RETRY_MS = 5;
-// After a publish in this process (hinted before its commit, which sends no NOTIFY), look again
+// After a publishing commit in this process (hinted once committed; it sends no NOTIFY), read at
+// once; if its events are still held back by an older transaction of the database, look again
 // after 1, 2, 4… ms, up to 50 ms apart, for 2 s after the last hint; then back to the slow poll.
 const HINT_WINDOW_MS = 2_000;
 const HINT_FIRST_MS = 1;
@@ -156,7 +157,7 @@ class Waker {
   }
 }
 
-/** Short, growing waits while a local publish is fresh: its commit will come soon, unannounced. */
+/** Short, growing waits while a local commit is fresh: the transactions holding its events back end soon, unannounced. */
 class HintedWait {
   #last = -Infinity;
   #delay = HINT_FIRST_MS;
@@ -211,7 +212,7 @@ class Wakeups {
     } else if (payload !== this.#self) for (const l of this.events) l.waker.wake();
   }
 
-  /** A publish in this process (not yet committed). */
+  /** A publishing transaction of this process committed. */
   hint(): void {
     this.#hintedSinceForward = true;
     for (const l of this.events) {
@@ -483,7 +484,7 @@ class EmbeddedRunner extends ConsumerRunner {
         const rows = await this.fetchAfter(this.#cursor, limit);
         if (rows.length === 0) {
           await this.#persist(false);
-          // A local publish is about to commit: look again shortly, growing the wait.
+          // A local commit was just hinted: its events may wait behind an older transaction, look again shortly.
           const hinted = this.hints.next();
           if (hinted !== undefined) {
             await this.waker.wait(hinted);

@@ -26,15 +26,22 @@ export const RELAYED_SQL = (e: string) =>
 // Buses running in this process. A NOTIFY inside a publishing transaction takes PostgreSQL's
 // cluster-wide notify lock until after the commit's WAL flush, so every publishing commit would
 // queue behind the previous one (measured: 1,000 single-event tx/s reach ~600/s with p50 > 300 ms
-// under load, against p50 ≈ 2 ms without it). So when a bus runs here, publishers hint it
-// directly and it forwards one NOTIFY, outside any transaction, once the events are readable.
-// A process without a bus (the CLI) still notifies in the transaction: it publishes little.
+// under load, against p50 ≈ 2 ms without it). So when a bus runs here, a publishing transaction
+// hints it directly once it has committed, and the bus forwards one NOTIFY, outside any
+// transaction, once the events are readable. A process without a bus (the CLI) still notifies in
+// the transaction: it publishes little.
 const localBuses = new Set<() => void>();
+// Transactions that will hint the local buses when they commit (one hint per transaction).
+const hinting = new WeakSet<Tx>();
 
-/** Registers a bus of this process to be hinted on every publish; returns the unregister function. */
+/** Registers a bus of this process to be hinted after every publishing commit; returns the unregister function. */
 export function onLocalPublish(hint: () => void): () => void {
   localBuses.add(hint);
   return () => localBuses.delete(hint);
+}
+
+function hintLocalBuses(): void {
+  for (const hint of localBuses) hint();
 }
 
 /** What a publisher supplies; the rest of the envelope is filled in. */
@@ -126,7 +133,10 @@ export async function publishMany(
     col((e) => JSON.stringify(e.data)),
     col((e) => e.datacontenttype),
   ]);
-  if (hinted) for (const hint of localBuses) hint();
+  if (hinted && !hinting.has(tx)) {
+    hinting.add(tx);
+    tx.afterCommit(hintLocalBuses);
+  }
   return events;
 }
 
