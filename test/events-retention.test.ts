@@ -7,6 +7,7 @@ import {
   listDeadLetters,
   publishMany,
   pruneEventLog,
+  pruneIdempotencyRecords,
   startEventBus,
   type EventBus,
 } from '../src/events/index.ts';
@@ -115,6 +116,57 @@ for (const backend of backends) {
           await pruning.close();
         }
         assert.deepEqual(await ids(t), ['old-dead', 'young']);
+      });
+
+      it('embedded: drops the idempotency records of old events gone from the log, keeps the rest', async () => {
+        const done = async () =>
+          (
+            await t.db.query<{ event_id: string }>(
+              `SELECT event_id FROM kontor_consumer_done WHERE consumer = 'recorder' AND event_id LIKE 'rec-%' ORDER BY event_id`,
+            )
+          ).rows.map((r) => r.event_id);
+        const h = await bus.startConsumer({
+          name: 'recorder',
+          types: [TEST_TYPE],
+          handle: async () => undefined,
+        });
+        const events = Array.from({ length: 7 }, (_, i) => ({
+          type: TEST_TYPE,
+          id: `rec-${i}`,
+          data: { n: i },
+        }));
+        await t.db.transaction((tx) => publishMany(tx, events, { catalog }));
+        await waitFor(async () => (await done()).length === 7, 10_000, 'seven records');
+        await h.stop();
+        // rec-0..4 are old; rec-0..2 are gone from the log, rec-3 and rec-4 are still in it.
+        await t.db.query(
+          `UPDATE kontor_consumer_done SET done_at = now() - interval '40 days'
+           WHERE consumer = 'recorder' AND event_id = ANY($1::text[])`,
+          [['rec-0', 'rec-1', 'rec-2', 'rec-3', 'rec-4']],
+        );
+        await t.db.query(`DELETE FROM kontor_events WHERE id = ANY($1::text[])`, [
+          ['rec-0', 'rec-1', 'rec-2', 'rec-5'],
+        ]);
+        // Pages of 2 records: the walk must cross pages (and other consumers' records) to find all.
+        assert.equal(await pruneIdempotencyRecords(t.db, { maxAgeMs: 30 * DAY, batchSize: 2 }), 3);
+        // Young (rec-5, gone but recent) and still-logged (rec-3, rec-4, rec-6) records stay.
+        assert.deepEqual(await done(), ['rec-3', 'rec-4', 'rec-5', 'rec-6']);
+        assert.equal(await pruneIdempotencyRecords(t.db, { maxAgeMs: 30 * DAY }), 0);
+        if (kind === 'embedded') {
+          // The embedded bus prunes them by itself with the log.
+          await t.db.query(
+            `UPDATE kontor_consumer_done SET done_at = now() - interval '40 days' WHERE event_id = 'rec-5'`,
+          );
+          const pruning = await startEventBus(t.db, {
+            ...options,
+            retention: { maxAgeMs: 30 * DAY, intervalMs: 100 },
+          });
+          try {
+            await waitFor(async () => !(await done()).includes('rec-5'), 10_000, 'the periodic prune');
+          } finally {
+            await pruning.close();
+          }
+        }
       });
 
       it('refuses a negative age with a typed error', async () => {

@@ -31,7 +31,12 @@ import { prepared, type Db, type Tx } from '../store/index.ts';
 import { ConsumerProcessor, type ConsumerDefinition, type ConsumerLag, type Delivery } from './consumer.ts';
 import { CONTROL_PAYLOAD } from './dead-letters.ts';
 import { decodeCloudEvent, encodeCloudEvent } from './envelope.ts';
-import { checkRetention, pruneEventLog, type RetentionOptions } from './retention.ts';
+import {
+  checkRetention,
+  pruneEventLog,
+  pruneIdempotencyRecords,
+  type RetentionOptions,
+} from './retention.ts';
 import {
   EVENT_COLUMNS,
   EVENTS_CHANNEL,
@@ -302,6 +307,9 @@ function startRetention(
   const schedule = (ms: number) => {
     timer = setTimeout(() => {
       running = pruneEventLog(db, { bus, maxAgeMs, batchSize })
+        .then(async () => {
+          if (bus === 'embedded') await pruneIdempotencyRecords(db, { maxAgeMs, batchSize });
+        })
         .then(
           () => undefined,
           (e: unknown) => onError(e, 'event log retention'),

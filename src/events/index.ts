@@ -56,7 +56,13 @@ export {
   type ListDeadLettersInput,
   type ReplayConsumerInput,
 } from './dead-letters.ts';
-export { DEFAULT_RETENTION_MS, pruneEventLog, type PruneInput, type RetentionOptions } from './retention.ts';
+export {
+  DEFAULT_RETENTION_MS,
+  pruneEventLog,
+  pruneIdempotencyRecords,
+  type PruneInput,
+  type RetentionOptions,
+} from './retention.ts';
 export {
   startEventBus,
   type ConsumerHandle,

@@ -71,3 +71,44 @@ export async function pruneEventLog(db: Db, input: PruneInput): Promise<number> 
     if (r.rowCount < batchSize) return total;
   }
 }
+
+/**
+ * Deletes the idempotency records (`kontor_consumer_done`) of events the embedded bus can never
+ * deliver again: recorded longer ago than the age, of an event no longer in the log. On the
+ * embedded bus every delivery and replay reads the log, and an event leaves it only once every
+ * consumer has passed it, so such a record guards nothing. Not for NATS: the stream keeps its own
+ * copy of every event (no age limit), and a durable consumer created again would redeliver it.
+ * Walks the primary key in pages of `batchSize`, one short statement each (a long transaction
+ * would hold back the log horizon and so delivery). Returns how many records went.
+ */
+export async function pruneIdempotencyRecords(db: Db, options: RetentionOptions = {}): Promise<number> {
+  const { maxAgeMs, batchSize } = checkRetention(options);
+  let after = { consumer: '', eventId: '' };
+  let total = 0;
+  for (;;) {
+    const r = await db.query<{
+      deleted: bigint;
+      scanned: bigint;
+      last_consumer: string;
+      last_event_id: string;
+    }>(
+      `WITH page AS (
+         SELECT consumer, event_id, done_at FROM kontor_consumer_done
+         WHERE (consumer, event_id) > ($1, $2) ORDER BY consumer, event_id LIMIT $3
+       ), gone AS (
+         DELETE FROM kontor_consumer_done d USING page p
+         WHERE d.consumer = p.consumer AND d.event_id = p.event_id
+           AND p.done_at < now() - $4::bigint * interval '1 millisecond'
+           AND NOT EXISTS (SELECT 1 FROM kontor_events e WHERE e.id = p.event_id)
+         RETURNING 1
+       ), last AS (SELECT consumer, event_id FROM page ORDER BY consumer DESC, event_id DESC LIMIT 1)
+       SELECT (SELECT count(*) FROM gone) AS deleted, (SELECT count(*) FROM page) AS scanned,
+              (SELECT consumer FROM last) AS last_consumer, (SELECT event_id FROM last) AS last_event_id`,
+      [after.consumer, after.eventId, batchSize, String(Math.floor(maxAgeMs))],
+    );
+    const row = r.rows[0]!;
+    total += Number(row.deleted);
+    if (Number(row.scanned) < batchSize) return total;
+    after = { consumer: row.last_consumer, eventId: row.last_event_id };
+  }
+}
