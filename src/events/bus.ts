@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   connect,
   createInbox,
@@ -57,6 +58,9 @@ const HELD_BACK_RETRY_MS = 5;
 const HINT_WINDOW_MS = 2_000;
 const HINT_FIRST_MS = 1;
 const HINT_MAX_MS = 50;
+// While local commits keep coming, a consumer reads the log at most this often (it reads what
+// committed meanwhile in one query, and runs it in one transaction per lane batch).
+const MIN_FETCH_GAP_MS = 2;
 // Local publishes are announced to other processes by at most one NOTIFY this often.
 const FORWARD_INTERVAL_MS = 10;
 
@@ -490,39 +494,47 @@ class EmbeddedRunner extends ConsumerRunner {
         await this.processor.waitForRoom(Math.ceil((this.processor.definition.maxInFlight ?? 256) / 2));
         const limit = Math.max(1, Math.min(this.processor.room, 500));
         const rows = await this.fetchAfter(this.#cursor, limit);
-        if (rows.length === 0) {
-          await this.#persist(false);
-          // A local commit was just hinted: its events may wait behind an older transaction, look again shortly.
-          const hinted = this.hints.next();
-          if (hinted !== undefined) {
-            await this.waker.wait(hinted);
-            continue;
-          }
-          // Committed events above the horizon send no second NOTIFY when the transaction holding
-          // the horizon ends, so while some are known to wait, look again shortly.
-          await this.waker.wait((await this.hasHeldBack(this.#cursor)) ? HELD_BACK_RETRY_MS : this.pollMs);
+        const fetchedAt = performance.now();
+        if (rows.length > 0) {
+          this.onRows();
+          const deliveries = rows.map((row): Delivery => {
+            const stored = toStoredEvent(row);
+            const at = { txid: BigInt(row.txid), seq: stored.sequence };
+            this.#pending.push(at);
+            this.#cursor = at;
+            const replay =
+              this.#replay !== undefined &&
+              at.seq >= this.#replay.fromSeq &&
+              !isAfter(at, this.#replay.until);
+            return {
+              sequence: stored.sequence,
+              event: stored.event,
+              replay,
+              settle: () => this.#markSettled(at.seq),
+            };
+          });
+          await this.processor.submitAll(deliveries);
+          if (this.#replay !== undefined && !isAfter(this.#replay.until, this.#cursor))
+            this.#replay = undefined;
+        }
+        await this.#persist(false);
+        // A full read: more is waiting, read on at once.
+        if (rows.length >= limit) continue;
+        // Caught up with the log horizon. After a local commit (hinted), read again at its next
+        // commit, or shortly (its events may wait behind an older transaction), but at most every
+        // MIN_FETCH_GAP_MS, so events committed close together are read, and handled, together.
+        const hinted = this.hints.next();
+        if (hinted !== undefined) {
+          await this.waker.wait(hinted);
+          const gap = fetchedAt + MIN_FETCH_GAP_MS - performance.now();
+          if (gap > 0 && !this.stopped) await sleep(gap);
           continue;
         }
-        this.onRows();
-        for (const row of rows) {
-          const stored = toStoredEvent(row);
-          const at = { txid: BigInt(row.txid), seq: stored.sequence };
-          this.#pending.push(at);
-          this.#cursor = at;
-          const replay =
-            this.#replay !== undefined && at.seq >= this.#replay.fromSeq && !isAfter(at, this.#replay.until);
-          const delivery: Delivery = {
-            sequence: stored.sequence,
-            event: stored.event,
-            replay,
-            settle: () => this.#markSettled(at.seq),
-          };
-          await this.processor.submit(delivery);
-          if (this.stopped) break;
-        }
-        if (this.#replay !== undefined && !isAfter(this.#replay.until, this.#cursor))
-          this.#replay = undefined;
-        await this.#persist(false);
+        // Rows that came without a local hint (another process): read on until none come.
+        if (rows.length > 0) continue;
+        // Committed events above the horizon send no second NOTIFY when the transaction holding
+        // the horizon ends, so while some are known to wait, look again shortly.
+        await this.waker.wait((await this.hasHeldBack(this.#cursor)) ? HELD_BACK_RETRY_MS : this.pollMs);
       } catch (e) {
         if (this.stopped) break;
         this.onError(e, `consumer ${this.name}`);

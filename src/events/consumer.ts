@@ -262,6 +262,45 @@ export class ConsumerProcessor {
     setImmediate(() => void this.#pump(lane));
   }
 
+  /**
+   * Accepts deliveries read together. Without an ordering key, consecutive ones share a lane up to
+   * `batchSize`, so a few events read at once run in one transaction rather than one each (fewer
+   * commits); a longer read still spreads over the lanes. With a key, as {@link submit}.
+   */
+  async submitAll(deliveries: readonly Delivery[]): Promise<void> {
+    const size = Math.min(Math.max(1, this.definition.batchSize ?? 1), this.#maxInFlight);
+    if (this.definition.orderBy !== undefined || size === 1) {
+      for (const d of deliveries) await this.submit(d);
+      return;
+    }
+    for (let i = 0; i < deliveries.length; i += size) {
+      const chunk = deliveries.slice(i, i + size);
+      await this.waitForRoom(chunk.length);
+      if (this.stopping) {
+        for (const d of deliveries.slice(i)) d.abandon?.();
+        return;
+      }
+      const lane = this.#quietestLane();
+      this.#inFlight += chunk.length;
+      this.#lanes[lane]!.push(...chunk);
+      if (!this.#laneBusy[lane]) void this.#pump(lane);
+    }
+  }
+
+  /** An idle lane with nothing queued (taken in turn), else the one with the shortest queue. */
+  #quietestLane(): number {
+    let best = 0;
+    for (let k = 0; k < this.#lanes.length; k++) {
+      const lane = (this.#rr + k) % this.#lanes.length;
+      if (!this.#laneBusy[lane] && this.#lanes[lane]!.length === 0) {
+        this.#rr = lane + 1;
+        return lane;
+      }
+      if (this.#lanes[lane]!.length < this.#lanes[best]!.length) best = lane;
+    }
+    return best;
+  }
+
   /** Resolves once at least `n` more deliveries fit under the bound (or the processor stops). */
   async waitForRoom(n: number): Promise<void> {
     const want = Math.min(n, this.#maxInFlight);
