@@ -5,7 +5,7 @@
  * Throughput = publish everything as fast as possible while consuming; latency = publish-to-effect
  * at a fixed offered load of BENCH_RATE single-event transactions per second. Prints ONE JSON line.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -58,6 +58,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Figures {
   eventsPerSec: number;
+  /** Machine CPU per event in the throughput phase (see LatencyRound.machineCpuMsPerEvent). */
+  machineCpuMsPerEvent: number | null;
   seconds: number;
   latency: {
     offeredPerSec: number;
@@ -66,6 +68,8 @@ interface Figures {
     p50Ms: number;
     p99Ms: number;
     maxMs: number;
+    /** Median over the rounds (see LatencyRound). */
+    machineCpuMsPerEvent: number | null;
     rounds: LatencyRound[];
     /** Where the time goes, p50/p99 per stage: publish call to commit, commit to handler start, handler start to settled. */
     stages?: Record<string, { p50Ms: number; p99Ms: number }>;
@@ -79,9 +83,30 @@ interface LatencyRound {
   maxMs: number;
   /** 1-minute load average when the round ended. */
   load1: number;
+  /**
+   * CPU time the whole machine spent per event during the round (every process: Kontor, its
+   * database, the broker), from /proc/stat; null where that is not readable. Steadier than the
+   * latencies on a shared machine.
+   */
+  machineCpuMsPerEvent: number | null;
 }
 
-function latencyRound(samples: number[], achieved: number): LatencyRound {
+/** Machine CPU ms per event of the throughput phase since `from` (a {@link machineBusyMs} reading). */
+function cpuPerEvent(from: number | null): number | null {
+  const to = machineBusyMs();
+  return from === null || to === null ? null : round((to - from) / N, 3);
+}
+
+/** CPU time the machine has spent busy so far, in ms (Linux /proc/stat), or null. */
+function machineBusyMs(): number | null {
+  if (!existsSync('/proc/stat')) return null;
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+  const busyTicks = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + (f[7] ?? 0);
+  return busyTicks * 10; // USER_HZ = 100
+}
+
+function latencyRound(samples: number[], achieved: number, busyMs: number | null): LatencyRound {
   const s = [...samples].sort((a, b) => a - b);
   return {
     achievedPerSec: Math.round(achieved),
@@ -89,6 +114,7 @@ function latencyRound(samples: number[], achieved: number): LatencyRound {
     p99Ms: round(percentile(s, 99)),
     maxMs: round(s.at(-1) ?? NaN),
     load1: round(loadavg()[0]!, 2),
+    machineCpuMsPerEvent: busyMs === null ? null : round(busyMs / samples.length, 3),
   };
 }
 
@@ -108,9 +134,11 @@ async function latencyRounds(
   for (let r = 0; r < LATENCY_RUNS; r++) {
     samples.length = 0;
     const settled = expectSettled(LATENCY_N);
+    const busy0 = machineBusyMs();
     const achieved = await offerLoad(LATENCY_N, RATE, (i) => fire(`lat-${r}-${i}`, N + r * LATENCY_N + i));
     await settled;
-    rounds.push(latencyRound(samples, achieved));
+    const busy1 = machineBusyMs();
+    rounds.push(latencyRound(samples, achieved, busy0 === null || busy1 === null ? null : busy1 - busy0));
     log(`  latency round ${r + 1}: ${JSON.stringify(rounds.at(-1))}`);
   }
   return {
@@ -119,6 +147,9 @@ async function latencyRounds(
     p50Ms: median(rounds.map((x) => x.p50Ms)),
     p99Ms: median(rounds.map((x) => x.p99Ms)),
     maxMs: Math.max(...rounds.map((x) => x.maxMs)),
+    machineCpuMsPerEvent: rounds.some((x) => x.machineCpuMsPerEvent === null)
+      ? null
+      : median(rounds.map((x) => x.machineCpuMsPerEvent!)),
     rounds,
   };
 }
@@ -271,11 +302,14 @@ async function benchKontor(db: Db, bus: EventBusOptions, handler: HandlerKind = 
     },
   });
   let seconds = NaN;
+  let busy0: number | null = null;
+  let busy: number | null = null;
   let latency: Omit<Figures['latency'], 'stages'> | undefined;
   try {
     // Throughput: publish everything in batches while the consumer works.
     const done = new Promise<void>((r) => (reached = r));
     const t0 = performance.now();
+    busy0 = machineBusyMs();
     await publishInBatches((i, size) =>
       db.transaction((tx) =>
         publishMany(
@@ -288,6 +322,7 @@ async function benchKontor(db: Db, bus: EventBusOptions, handler: HandlerKind = 
     const publishedAt = performance.now();
     await done;
     seconds = (performance.now() - t0) / 1000;
+    busy = cpuPerEvent(busy0);
     log(
       `  throughput: ${N} events in ${round(seconds, 2)} s (publish ${round((publishedAt - t0) / 1000, 2)} s)`,
     );
@@ -314,6 +349,7 @@ async function benchKontor(db: Db, bus: EventBusOptions, handler: HandlerKind = 
     throw new Error(`expected ${expected} effects, found ${effects.rows[0]!.n}`);
   return {
     eventsPerSec: Math.round(N / seconds),
+    machineCpuMsPerEvent: busy,
     seconds: round(seconds, 2),
     latency: {
       ...latency,
@@ -362,6 +398,7 @@ async function benchGraphile(url: string): Promise<Figures> {
   const utils = await makeWorkerUtils({ connectionString: url, logger: new Logger(() => () => undefined) });
   const done = new Promise<void>((r) => (reached = r));
   const t0 = performance.now();
+  const busy0 = machineBusyMs();
   await publishInBatches((i, size) =>
     utils.addJobs(
       Array.from({ length: size }, (_, j) => ({
@@ -372,6 +409,7 @@ async function benchGraphile(url: string): Promise<Figures> {
   );
   await done;
   const seconds = (performance.now() - t0) / 1000;
+  const busy = cpuPerEvent(busy0);
   log(`  throughput: ${N} jobs in ${round(seconds, 2)} s`);
   const latency = await latencyRounds(
     latencies,
@@ -386,7 +424,12 @@ async function benchGraphile(url: string): Promise<Figures> {
   );
   await utils.release();
   await runner.stop();
-  return { eventsPerSec: Math.round(N / seconds), seconds: round(seconds, 2), latency };
+  return {
+    eventsPerSec: Math.round(N / seconds),
+    machineCpuMsPerEvent: busy,
+    seconds: round(seconds, 2),
+    latency,
+  };
 }
 
 async function withPostgres<T>(tag: string, fn: (db: Db, url: string) => Promise<T>): Promise<T> {
