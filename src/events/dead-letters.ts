@@ -202,3 +202,20 @@ export async function listConsumers(db: Queryable): Promise<ConsumerStatus[]> {
     updatedAt: new Date(c.updated_at),
   }));
 }
+
+/**
+ * Forgets a consumer that no longer runs: deletes its stored position, so retention stops keeping
+ * the log for it (a stopped consumer's position holds every later event). Its idempotency records
+ * stay (they go with the log later), so if a consumer of that name runs again it re-reads the log
+ * from the start without repeating effects; its dead letters stay too, as the record of what
+ * failed. The NATS relay's `$relay` row is not a consumer and cannot be retired.
+ */
+export async function retireConsumer(db: Queryable, name: string): Promise<void> {
+  if (name.startsWith('$'))
+    throw new ValidationError(`"${name}" is the bus's own position, not a consumer`, [
+      { path: 'consumer', message: 'reserved' },
+    ]);
+  const r = await db.query('DELETE FROM kontor_consumers WHERE name = $1', [name]);
+  if (r.rowCount === 0)
+    throw new NotFoundError(`no consumer named "${name}" has ever run against this database`);
+}

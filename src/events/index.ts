@@ -50,6 +50,7 @@ export {
   readLastSequence,
   replayDeadLetter,
   requestConsumerReplay,
+  retireConsumer,
   type ConsumerStatus,
   type DeadLetter,
   type DeadLetterStatus,

@@ -1,4 +1,4 @@
-/** `kontor events catalog|replay` and `kontor dlq list|show|replay`: the event backbone from the shell. */
+/** `kontor events catalog|replay|consumers|retire` and `kontor dlq list|show|replay`: the event backbone from the shell. */
 import type { Command } from 'commander';
 import { loadConfig, loadSecrets } from '../../config/index.ts';
 import { ValidationError } from '../../domain/index.ts';
@@ -6,9 +6,11 @@ import {
   defaultCatalog,
   formatCatalog,
   getDeadLetter,
+  listConsumers,
   listDeadLetters,
   replayDeadLetter,
   requestConsumerReplay,
+  retireConsumer,
   type DeadLetterStatus,
 } from '../../events/index.ts';
 import { openStore, type Db } from '../../store/index.ts';
@@ -46,7 +48,9 @@ function parseFrom(value: string): { fromSequence: bigint } | { fromTime: Date }
 /** Registers `kontor events …` and `kontor dlq …`. */
 export function registerEvents(program: Command): void {
   const configOf = (opts: { config?: string }) => opts.config ?? program.opts<{ config?: string }>().config;
-  const events = program.command('events').description('the event backbone: catalog and consumer replay');
+  const events = program
+    .command('events')
+    .description('the event backbone: catalog, consumers and their replay');
 
   events
     .command('catalog')
@@ -74,6 +78,45 @@ export function registerEvents(program: Command): void {
           process.stdout.write(
             `replay of ${r.consumer} from sequence ${r.fromSequence} requested; the running consumer picks it up\n`,
           );
+        });
+      }),
+    );
+
+  events
+    .command('consumers')
+    .description(
+      'list the consumers known to the database: position, events after it, pending replay ($relay is the NATS relay)',
+    )
+    .option('--json', 'print JSON')
+    .option('-c, --config <file>', 'configuration file')
+    .action(
+      action(async (opts: { json?: boolean; config?: string }) => {
+        await withDb(configOf(opts), async (db) => {
+          const rows = await listConsumers(db);
+          if (opts.json === true) return void process.stdout.write(json(rows));
+          for (const c of rows) {
+            const replay = c.replayFromSequence === null ? '' : `\treplay from ${c.replayFromSequence}`;
+            process.stdout.write(
+              `${c.name}\tposition ${c.position}\t${c.behind} event(s) after it\t${c.updatedAt.toISOString()}${replay}\n`,
+            );
+          }
+          if (rows.length === 0) process.stdout.write('no consumers\n');
+        });
+      }),
+    );
+
+  events
+    .command('retire')
+    .description(
+      'forget a consumer that no longer runs, so event retention stops keeping the log for it (its idempotency records and dead letters stay)',
+    )
+    .requiredOption('--consumer <name>', 'consumer name')
+    .option('-c, --config <file>', 'configuration file')
+    .action(
+      action(async (opts: { consumer: string; config?: string }) => {
+        await withDb(configOf(opts), async (db) => {
+          await retireConsumer(db, opts.consumer);
+          process.stdout.write(`consumer ${opts.consumer} retired\n`);
         });
       }),
     );
