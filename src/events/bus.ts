@@ -60,7 +60,7 @@ const HINT_FIRST_MS = 1;
 const HINT_MAX_MS = 50;
 // While local commits keep coming, a consumer reads the log at most this often (it reads what
 // committed meanwhile in one query, and runs it in one transaction per lane batch).
-const MIN_FETCH_GAP_MS = 2;
+const MIN_FETCH_GAP_MS = 5;
 // Local publishes are announced to other processes by at most one NOTIFY this often.
 const FORWARD_INTERVAL_MS = 10;
 
