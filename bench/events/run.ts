@@ -97,10 +97,10 @@ interface LatencyRound {
   machineCpuMsPerEvent: number | null;
 }
 
-/** Machine CPU ms per event of the throughput phase since `from` (a {@link machineBusyMs} reading). */
-function cpuPerEvent(from: number | null): number | null {
+/** Machine CPU ms per event for `events` events since `from` (a {@link machineBusyMs} reading). */
+function cpuPerEvent(from: number | null, events: number): number | null {
   const to = machineBusyMs();
-  return from === null || to === null ? null : round((to - from) / N, 3);
+  return from === null || to === null ? null : round((to - from) / events, 3);
 }
 
 /** CPU time the machine has spent busy so far, in ms (Linux /proc/stat), or null. */
@@ -112,7 +112,7 @@ function machineBusyMs(): number | null {
   return busyTicks * 10; // USER_HZ = 100
 }
 
-function latencyRound(samples: number[], achieved: number, busyMs: number | null): LatencyRound {
+function latencyRound(samples: number[], achieved: number, cpuMsPerEvent: number | null): LatencyRound {
   const s = [...samples].sort((a, b) => a - b);
   return {
     achievedPerSec: Math.round(achieved),
@@ -120,7 +120,7 @@ function latencyRound(samples: number[], achieved: number, busyMs: number | null
     p99Ms: round(percentile(s, 99)),
     maxMs: round(s.at(-1) ?? NaN),
     load1: round(loadavg()[0]!, 2),
-    machineCpuMsPerEvent: busyMs === null ? null : round(busyMs / samples.length, 3),
+    machineCpuMsPerEvent: cpuMsPerEvent,
   };
 }
 
@@ -143,8 +143,7 @@ async function latencyRounds(
     const busy0 = machineBusyMs();
     const achieved = await offerLoad(LATENCY_N, RATE, (i) => fire(`lat-${r}-${i}`, N + r * LATENCY_N + i));
     await settled;
-    const busy1 = machineBusyMs();
-    rounds.push(latencyRound(samples, achieved, busy0 === null || busy1 === null ? null : busy1 - busy0));
+    rounds.push(latencyRound(samples, achieved, cpuPerEvent(busy0, samples.length)));
     log(`  latency round ${r + 1}: ${JSON.stringify(rounds.at(-1))}`);
   }
   return {
@@ -328,7 +327,7 @@ async function benchKontor(db: Db, bus: EventBusOptions, handler: HandlerKind = 
     const publishedAt = performance.now();
     await done;
     seconds = (performance.now() - t0) / 1000;
-    busy = cpuPerEvent(busy0);
+    busy = cpuPerEvent(busy0, N);
     log(
       `  throughput: ${N} events in ${round(seconds, 2)} s (publish ${round((publishedAt - t0) / 1000, 2)} s)`,
     );
@@ -416,7 +415,7 @@ async function benchGraphile(url: string): Promise<Figures> {
   );
   await done;
   const seconds = (performance.now() - t0) / 1000;
-  const busy = cpuPerEvent(busy0);
+  const busy = cpuPerEvent(busy0, N);
   log(`  throughput: ${N} jobs in ${round(seconds, 2)} s`);
   if (SETTLE) {
     const c = new pg.Client({ connectionString: url });

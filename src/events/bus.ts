@@ -344,10 +344,7 @@ const isAfter = (a: LogPosition, b: LogPosition) => a.txid > b.txid || (a.txid =
 
 async function ensureConsumerRow(db: Db, name: string): Promise<LogPosition> {
   await db.query('INSERT INTO kontor_consumers (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
-  const r = await db.query<{ position_txid: bigint; position: bigint }>(
-    'SELECT position_txid, position FROM kontor_consumers WHERE name = $1',
-    [name],
-  );
+  const r = await db.query<{ position_txid: bigint; position: bigint }>(READ_POSITION_SQL, [name]);
   return { txid: BigInt(r.rows[0]!.position_txid), seq: BigInt(r.rows[0]!.position) };
 }
 

@@ -6,6 +6,7 @@
 import { AppError, ErrorCodes, NonRetryableError } from '../domain/index.ts';
 import { prepared, type Db, type Tx } from '../store/index.ts';
 import type { CloudEvent } from './envelope.ts';
+import { isReservedConsumerName } from './outbox.ts';
 
 /** What a handler gets besides the event. */
 export interface ConsumerContext {
@@ -211,8 +212,7 @@ export class ConsumerProcessor {
         `consumer ${definition.name} needs exactly one of handle and handleBatch`,
       );
     }
-    if (definition.name.startsWith('$')) {
-      // `$…` rows of kontor_consumers belong to the bus itself (the NATS relay's position).
+    if (isReservedConsumerName(definition.name)) {
       throw new AppError(
         ErrorCodes.VALIDATION_FAILED,
         `consumer name ${definition.name} is reserved: names cannot start with "$"`,

@@ -5,7 +5,7 @@
 import { ConflictError, NotFoundError, ValidationError } from '../domain/index.ts';
 import type { Queryable } from '../store/index.ts';
 import type { StoredEvent } from './envelope.ts';
-import { EVENTS_CHANNEL, getEvent } from './outbox.ts';
+import { EVENTS_CHANNEL, getEvent, isReservedConsumerName } from './outbox.ts';
 
 /** Payload of the NOTIFY that wakes consumers to look for replay requests. */
 export const CONTROL_PAYLOAD = 'control';
@@ -211,7 +211,7 @@ export async function listConsumers(db: Queryable): Promise<ConsumerStatus[]> {
  * failed. The NATS relay's `$relay` row is not a consumer and cannot be retired.
  */
 export async function retireConsumer(db: Queryable, name: string): Promise<void> {
-  if (name.startsWith('$'))
+  if (isReservedConsumerName(name))
     throw new ValidationError(`"${name}" is the bus's own position, not a consumer`, [
       { path: 'consumer', message: 'reserved' },
     ]);

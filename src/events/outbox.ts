@@ -19,6 +19,9 @@ export const EVENTS_CHANNEL = 'kontor_events';
  */
 export const RELAY_POSITION_NAME = '$relay';
 
+/** `$…` rows of kontor_consumers belong to the bus itself (the NATS relay's position), not to a consumer. */
+export const isReservedConsumerName = (name: string): boolean => name.startsWith('$');
+
 /** SQL: true when the kontor_events row aliased `e` has been relayed to NATS. */
 export const RELAYED_SQL = (e: string) =>
   `(${e}.relayed_at IS NOT NULL OR coalesce((${e}.txid::text::bigint, ${e}.seq) <= (SELECT r.position_txid, r.position FROM kontor_consumers r WHERE r.name = '${RELAY_POSITION_NAME}'), false))`;
