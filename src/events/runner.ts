@@ -3,6 +3,7 @@
  * stored position, control requests, stop), and {@link runBus}, the one way a bus starts its
  * consumers, wakes them and closes.
  */
+import { reportConsumerLag } from '../observability/index.ts';
 import type { Db } from '../store/index.ts';
 import type { ConsumerHandle, EventBus } from './bus.ts';
 import { ConsumerProcessor, type ConsumerDefinition, type ConsumerLag } from './consumer.ts';
@@ -190,8 +191,10 @@ export async function runBus(db: Db, settings: BusSettings, transport: BusTransp
       runner.onRows = () => wakeups.readRows();
       const unwatch = wakeups.watch(runner, { events: runner.readsOutbox, control: true });
       runners.add(runner);
+      let unreport: () => void = () => undefined;
       runner.onStopped = () => {
         unwatch();
+        unreport();
         runners.delete(runner);
       };
       try {
@@ -200,6 +203,7 @@ export async function runBus(db: Db, settings: BusSettings, transport: BusTransp
         await runner.stop();
         throw e;
       }
+      unreport = reportConsumerLag(() => runner.readLag());
       return runner;
     },
     async close() {
