@@ -201,6 +201,7 @@ interface ConsumerMetrics {
   deadLetters: Child;
 }
 
+/** Binds the event counters to `consumer` once, for each outcome and reason. */
 function bindConsumerMetrics(consumer: string): ConsumerMetrics {
   const byOutcome = (c: Counter<'consumer' | 'outcome'>): Record<SettleOutcome, Child> => ({
     done: c.labels({ consumer, outcome: 'done' }),
