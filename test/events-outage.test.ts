@@ -8,7 +8,15 @@ import { listDeadLetters, publish, type EventBus } from '../src/events/index.ts'
 import { classifyOutage } from '../src/events/consumer.ts';
 import type { Db, Tx } from '../src/store/index.ts';
 import { backends, createTestDb, type TestDb } from './support/db.ts';
-import { buses, countRows, createTestCatalog, startTestBus, TEST_TYPE, waitFor } from './support/events.ts';
+import {
+  buses,
+  countRows,
+  createTestCatalog,
+  metricValue,
+  startTestBus,
+  TEST_TYPE,
+  waitFor,
+} from './support/events.ts';
 
 const catalog = createTestCatalog();
 
@@ -95,6 +103,9 @@ for (const backend of backends) {
             await tx.query('INSERT INTO effects (event_id, attempt) VALUES ($1, $2)', [e.id, attempt]);
           },
         });
+        const retries = (reason: string) =>
+          metricValue('kontor_event_retries_total', { consumer: 'outage', reason });
+        const [handlerBefore, databaseBefore] = [await retries('handler'), await retries('database')];
         await t.db.transaction((tx) =>
           publish(tx, { type: TEST_TYPE, id: 'o-1', data: { n: 1 } }, { catalog }),
         );
@@ -106,6 +117,8 @@ for (const backend of backends) {
         assert.ok(Date.now() >= outage.until, 'the effect came after the outage');
         const r = await t.db.query<{ attempt: number }>(`SELECT attempt FROM effects WHERE event_id = 'o-1'`);
         assert.equal(r.rows[0]!.attempt, 1, 'the outage used no attempt');
+        assert.equal(await retries('handler'), handlerBefore, 'no handler retry counted');
+        assert.ok((await retries('database')) > databaseBefore, 'the outage retries counted as database');
         assert.equal((await listDeadLetters(t.db, { consumer: 'outage' })).length, 0);
         assert.ok(reported.length > 0, 'the outage was reported through onError');
         await h.stop();

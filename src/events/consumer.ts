@@ -3,7 +3,14 @@
  * idempotency by event id in the handler's own transaction; retries with exponential backoff and
  * jitter; dead letters after the last attempt.
  */
+import type { Counter } from 'prom-client';
 import { AppError, ErrorCodes, NonRetryableError } from '../domain/index.ts';
+import {
+  deadLettersTotal,
+  eventRetriesTotal,
+  eventsConsumedTotal,
+  eventsReplayedTotal,
+} from '../observability/index.ts';
 import { prepared, type Db, type Tx } from '../store/index.ts';
 import type { CloudEvent } from './envelope.ts';
 import { isReservedConsumerName } from './outbox.ts';
@@ -184,6 +191,35 @@ const MIN_SHARED_BATCH = 4;
 // Waits between tries while the database is down: 100 ms growing to 5 s, not counted as attempts.
 const OUTAGE_BACKOFF: BackoffOptions = { baseMs: 100, maxMs: 5_000 };
 
+type Child = Counter.Internal;
+
+/** The event metrics of one consumer, with its labels bound once (no label lookup per event). */
+interface ConsumerMetrics {
+  consumed: Record<SettleOutcome, Child>;
+  replayed: Record<SettleOutcome, Child>;
+  retries: Record<'handler' | 'database', Child>;
+  deadLetters: Child;
+}
+
+/** Binds the event counters to `consumer` once, for each outcome and reason. */
+function bindConsumerMetrics(consumer: string): ConsumerMetrics {
+  const byOutcome = (c: Counter<'consumer' | 'outcome'>): Record<SettleOutcome, Child> => ({
+    done: c.labels({ consumer, outcome: 'done' }),
+    skipped: c.labels({ consumer, outcome: 'skipped' }),
+    dead: c.labels({ consumer, outcome: 'dead' }),
+  });
+  const retries = eventRetriesTotal();
+  return {
+    consumed: byOutcome(eventsConsumedTotal()),
+    replayed: byOutcome(eventsReplayedTotal()),
+    retries: {
+      handler: retries.labels({ consumer, reason: 'handler' }),
+      database: retries.labels({ consumer, reason: 'database' }),
+    },
+    deadLetters: deadLettersTotal().labels({ consumer }),
+  };
+}
+
 /** Runs a consumer's deliveries: the part of the runtime that is the same on every bus. */
 export class ConsumerProcessor {
   readonly definition: ConsumerDefinition;
@@ -191,6 +227,7 @@ export class ConsumerProcessor {
   readonly #lanes: Delivery[][];
   readonly #laneBusy: boolean[];
   readonly #maxInFlight: number;
+  readonly #metrics: ConsumerMetrics;
   readonly #stop = new AbortController();
   /**
    * Start an idle lane only after the deliveries arriving in the same turn are queued, so its
@@ -224,6 +261,7 @@ export class ConsumerProcessor {
     this.#lanes = Array.from({ length: concurrency }, () => []);
     this.#laneBusy = this.#lanes.map(() => false);
     this.#maxInFlight = Math.max(1, definition.maxInFlight ?? 256);
+    this.#metrics = bindConsumerMetrics(definition.name);
   }
 
   /** Deliveries accepted and not yet settled. */
@@ -361,6 +399,8 @@ export class ConsumerProcessor {
     if (outcome === undefined) delivery.abandon?.();
     else {
       delivery.settle(outcome);
+      this.#metrics.consumed[outcome].inc();
+      if (delivery.replay === true) this.#metrics.replayed[outcome].inc();
       try {
         this.definition.onSettled?.(delivery.event, outcome);
       } catch {
@@ -401,13 +441,16 @@ export class ConsumerProcessor {
           attemptedAt.pop();
           this.definition.onError?.(error);
           if (!(await this.#pause(delivery, ++outages, OUTAGE_BACKOFF))) return undefined;
+          this.#metrics.retries.database.inc();
           continue;
         }
         if (error instanceof NonRetryableError || attempt >= maxAttempts) {
           const ok = await this.#whileOutage(delivery, () => this.#deadLetter(delivery, attemptedAt, error));
+          if (ok) this.#metrics.deadLetters.inc();
           return ok ? 'dead' : undefined;
         }
         if (!(await this.#pause(delivery, attempt, this.definition.backoff))) return undefined;
+        this.#metrics.retries.handler.inc();
         attempt++;
       }
     }
@@ -445,6 +488,7 @@ export class ConsumerProcessor {
         if (!(await this.#isOutage(error))) throw error;
         this.definition.onError?.(error);
         if (!(await this.#pause(delivery, outages, OUTAGE_BACKOFF))) return false;
+        this.#metrics.retries.database.inc();
       }
     }
   }

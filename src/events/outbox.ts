@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock, IdGenerator } from '../domain/index.ts';
+import { eventsPublishedTotal } from '../observability/index.ts';
 import { prepared, type Queryable, type Tx } from '../store/index.ts';
 import { defaultCatalog, type EventCatalog } from './catalog.ts';
 import type { CloudEvent, StoredEvent } from './envelope.ts';
@@ -140,7 +141,18 @@ export async function publishMany(
     hinting.add(tx);
     tx.afterCommit(hintLocalBuses);
   }
+  countOnCommit(tx, events);
   return events;
+}
+
+/** Counts `events` in kontor_events_published_total once `tx` commits (a rolled-back publish is none). */
+function countOnCommit(tx: Tx, events: readonly CloudEvent[]): void {
+  const published = eventsPublishedTotal();
+  const byType = new Map<string, number>();
+  for (const e of events) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+  tx.afterCommit(() => {
+    for (const [type, n] of byType) published.inc({ type }, n);
+  });
 }
 
 /**

@@ -112,3 +112,51 @@ export async function pruneIdempotencyRecords(db: Db, options: RetentionOptions 
     after = { consumer: row.last_consumer, eventId: row.last_event_id };
   }
 }
+
+/** When and how {@link startRetention} prunes: the retention options plus how often. */
+export interface RetentionSchedule extends RetentionOptions {
+  /** Time between two prunes (default 1 h); the first runs soon after start. */
+  intervalMs?: number;
+}
+
+/**
+ * Runs {@link pruneEventLog} every `intervalMs` (default 1 h), the first time soon after start;
+ * on the embedded bus also {@link pruneIdempotencyRecords}. A failing round is reported and the
+ * next one runs on schedule. Bad options throw at once.
+ */
+export function startRetention(
+  db: Db,
+  bus: PruneInput['bus'],
+  schedule: RetentionSchedule,
+  onError: (error: unknown, where: string) => void,
+): { stop(): Promise<void> } {
+  const { maxAgeMs, batchSize } = checkRetention(schedule);
+  const intervalMs = schedule.intervalMs ?? 60 * 60 * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const next = (ms: number) => {
+    timer = setTimeout(() => {
+      running = pruneEventLog(db, { bus, maxAgeMs, batchSize })
+        .then(async () => {
+          if (bus === 'embedded') await pruneIdempotencyRecords(db, { maxAgeMs, batchSize });
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => onError(e, 'event log retention'),
+        )
+        .finally(() => {
+          if (!stopped) next(intervalMs);
+        });
+    }, ms);
+    timer.unref();
+  };
+  next(Math.min(intervalMs, 10_000));
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

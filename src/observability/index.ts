@@ -26,6 +26,10 @@ export {
   auditRecordsWritten,
   eventsPublishedTotal,
   eventsConsumedTotal,
+  eventRetriesTotal,
+  eventsReplayedTotal,
   consumerLagGauge,
+  reportConsumerLag,
   deadLettersTotal,
+  type ConsumerLagReader,
 } from './metrics.ts';

@@ -80,30 +80,36 @@ export function auditRecordsWritten(): Counter {
   });
 }
 
-/** Events appended to the outbox, by type (for the events module). */
+/** Events published by this process (counted when the publishing transaction commits), by type. */
 export function eventsPublishedTotal(): Counter<'type'> {
   return useCounter({
     name: 'kontor_events_published_total',
-    help: 'Events published',
+    help: 'Events published (committed to the outbox) by this process',
     labelNames: ['type'],
   });
 }
 
-/** Events handled by a consumer, by consumer and outcome (for the events module). */
+/**
+ * Deliveries settled by a consumer, by consumer and outcome: `done` (effects committed), `skipped`
+ * (already done, or dead-lettered) or `dead` (moved to dead letters).
+ */
 export function eventsConsumedTotal(): Counter<'consumer' | 'outcome'> {
   return useCounter({
     name: 'kontor_events_consumed_total',
-    help: 'Events handled by consumers',
+    help: 'Deliveries settled by consumers, by outcome (done, skipped, dead)',
     labelNames: ['consumer', 'outcome'],
   });
 }
 
-/** Events a consumer has not yet settled (head seq minus its position), by consumer. */
-export function consumerLagGauge(): Gauge<'consumer'> {
-  return useGauge({
-    name: 'kontor_consumer_lag_events',
-    help: 'Events not yet settled by each consumer',
-    labelNames: ['consumer'],
+/**
+ * Failed tries of an event that will be tried again, by consumer and reason: `handler` (the
+ * handler threw; uses an attempt) or `database` (an outage; uses none).
+ */
+export function eventRetriesTotal(): Counter<'consumer' | 'reason'> {
+  return useCounter({
+    name: 'kontor_event_retries_total',
+    help: 'Failed tries of an event that are retried, by reason (handler, database)',
+    labelNames: ['consumer', 'reason'],
   });
 }
 
@@ -114,4 +120,44 @@ export function deadLettersTotal(): Counter<'consumer'> {
     help: 'Events dead-lettered after their last retry',
     labelNames: ['consumer'],
   });
+}
+
+/** Re-deliveries of a replay (of a dead letter or of a whole consumer) settled, by consumer and outcome. */
+export function eventsReplayedTotal(): Counter<'consumer' | 'outcome'> {
+  return useCounter({
+    name: 'kontor_events_replayed_total',
+    help: 'Replayed deliveries settled by consumers, by outcome (done, skipped, dead)',
+    labelNames: ['consumer', 'outcome'],
+  });
+}
+
+/** Reads the lag of one running consumer: events of its types not yet settled by it. */
+export type ConsumerLagReader = () => Promise<{ consumer: string; pending: number }>;
+
+const lagReaders = new Set<ConsumerLagReader>();
+
+/**
+ * Events not yet settled, by consumer, for the consumers running in this process: read from each
+ * when the registry is scraped (a consumer whose read fails is left out of that scrape).
+ */
+export function consumerLagGauge(): Gauge<'consumer'> {
+  return useGauge({
+    name: 'kontor_consumer_lag_events',
+    help: 'Events not yet settled by each consumer running in this process',
+    labelNames: ['consumer'],
+    async collect() {
+      const lags = await Promise.allSettled([...lagReaders].map((read) => read()));
+      this.reset();
+      for (const lag of lags) {
+        if (lag.status === 'fulfilled') this.set({ consumer: lag.value.consumer }, lag.value.pending);
+      }
+    },
+  });
+}
+
+/** Adds a running consumer to {@link consumerLagGauge}; returns the function that removes it. */
+export function reportConsumerLag(read: ConsumerLagReader): () => void {
+  consumerLagGauge();
+  lagReaders.add(read);
+  return () => lagReaders.delete(read);
 }

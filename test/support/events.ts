@@ -4,6 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { EventCatalog, startEventBus, type EventBus, type EventBusOptions } from '../../src/events/index.ts';
+import { getMetricsRegistry } from '../../src/observability/index.ts';
 import type { Db } from '../../src/store/index.ts';
 
 export type BusKind = 'embedded' | 'nats';
@@ -93,4 +94,13 @@ export async function waitFor(
 export async function countRows(db: Db, table: string, where = 'true'): Promise<number> {
   const r = await db.query<{ n: bigint }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`);
   return Number(r.rows[0]!.n);
+}
+
+/** The value of one series of a metric in this process's registry (0 when absent). */
+export async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
+  const m = getMetricsRegistry().getSingleMetric(name);
+  if (m === undefined) return 0;
+  const { values } = await m.get();
+  const series = values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
+  return series?.value ?? 0;
 }
